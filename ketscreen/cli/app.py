@@ -1,0 +1,103 @@
+"""The Typer application and the edge where errors become words and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from ketscreen import __version__
+from ketscreen.errors import ExitCode, KetscreenError, QuestionnaireError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="ketscreen",
+    help=(
+        "A private self-check for ketamine use problems. Not a diagnosis.\n\n"
+        "Answers stay on this computer. Nothing is sent, and nothing is saved unless you ask."
+    ),
+    add_completion=False,
+    no_args_is_help=False,
+    # Answers are health data: never print local variables in tracebacks.
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def error(message: str) -> None:
+    """One message for the user on stderr (plain text, no wrapping)."""
+    typer.echo(f"Error: {message}", err=True)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"Warning: {message}", err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn our errors into one clear message and a named exit code.
+
+    Ctrl-C exits 130. An unexpected exception (a bug) prints a short notice with
+    no answers in it; set KETSCREEN_DEBUG=1 to see the traceback.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except QuestionnaireError as exc:
+            for problem in exc.problems:
+                typer.echo(str(problem), err=True)
+            count = len(exc.problems)
+            error(f"{count} problem{'s' if count != 1 else ''} found; fix the file and try again")
+            raise typer.Exit(exc.exit_code) from None
+        except KetscreenError as exc:
+            error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("\nInterrupted. Nothing was saved.", err=True)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("KETSCREEN_DEBUG"):
+                raise
+            error(
+                f"ketscreen hit an unexpected problem ({type(exc).__name__}). This is a bug; "
+                "run again with KETSCREEN_DEBUG=1 to see details. "
+                "Your answers were not sent anywhere."
+            )
+            raise typer.Exit(ExitCode.ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ketscreen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+) -> None:
+    """A private self-check for ketamine use problems. Not a diagnosis."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

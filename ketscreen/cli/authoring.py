@@ -1,0 +1,43 @@
+"""Commands for questionnaire authors: validate, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ketscreen.cli.app import app, handle_errors
+
+PATH_ARG = typer.Argument(
+    None,
+    help="A questionnaire (or resources) YAML file. Default: the built-in ketamine questionnaire.",
+    show_default=False,
+)
+
+
+@app.command()
+@handle_errors
+def validate(path: Path | None = PATH_ARG) -> None:
+    """Check a questionnaire file: schema, references, bands, and its own examples.
+
+    Exit 0 when it is valid, 1 with every problem as file:line:column otherwise.
+    With no PATH, checks the built-in questionnaire and resources.
+    """
+    from ketscreen.ui.authoring import validate_files
+
+    for line in validate_files(path):
+        typer.echo(line)
+
+
+@app.command()
+@handle_errors
+def show(path: Path | None = PATH_ARG) -> None:
+    """List sections, items, codes, weights, skip rules, scores, bands and flags.
+
+    Anyone can see exactly how a result is made.
+    """
+    from ketscreen.io.questionnaires import load_questionnaire
+    from ketscreen.ui.authoring import render_questionnaire
+    from ketscreen.ui.console import make_console
+
+    render_questionnaire(load_questionnaire(path), make_console())

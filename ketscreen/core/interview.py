@@ -1,0 +1,128 @@
+"""The interview as a pure state machine: which question is next, answers, going back.
+
+Used by the person-at-a-terminal screener and by counselor intake; it knows nothing of
+screens or files. Answers are normalised with the shared normaliser. Changing an
+answer re-applies skip logic at once and drops answers to questions no longer asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ketscreen.core.conditions import Answer
+from ketscreen.core.model import DECLINED, Item, Questionnaire
+from ketscreen.core.normalize import Answers, normalize_answer, normalize_answers
+from ketscreen.core.scoring import Result, asked_items, score
+
+
+class Interview:
+    """Walks a questionnaire one question at a time.
+
+    `cursor` is the index of the current question in `questions()`; it equals
+    `len(questions())` when every question has been passed (the review point).
+    """
+
+    def __init__(self, questionnaire: Questionnaire, answers: Mapping[str, object] | None = None):
+        self.questionnaire = questionnaire
+        self.answers: Answers = normalize_answers(questionnaire, answers or {})
+        self._prune()
+        self.cursor = self.first_unanswered()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def questions(self) -> tuple[str, ...]:
+        """The item ids asked given the answers so far, in order."""
+        return asked_items(self.questionnaire, self.answers)
+
+    def first_unanswered(self) -> int:
+        """Index of the first asked question with no answer (declined counts as answered)."""
+        questions = self.questions()
+        for index, item_id in enumerate(questions):
+            if item_id not in self.answers:
+                return index
+        return len(questions)
+
+    @property
+    def current(self) -> Item | None:
+        questions = self.questions()
+        if self.cursor >= len(questions):
+            return None
+        return self.questionnaire.items[questions[self.cursor]]
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(n, N) for "Question n of N", n counted from 1."""
+        questions = self.questions()
+        return min(self.cursor + 1, len(questions)), len(questions)
+
+    @property
+    def finished(self) -> bool:
+        return self.cursor >= len(self.questions())
+
+    def answer_of(self, item_id: str) -> Answer | None:
+        return self.answers.get(item_id)
+
+    # -- changing --------------------------------------------------------------------
+
+    def answer(self, value: object) -> list[str]:
+        """Answer the current question and move on. Returns ids of answers dropped."""
+        item = self.current
+        if item is None:
+            raise IndexError("no current question")
+        return self._set(item, value, advance=True)
+
+    def decline(self) -> list[str]:
+        """Answer the current question with "prefer not to say" (where allowed)."""
+        return self.answer(DECLINED)
+
+    def change(self, item_id: str, value: object) -> list[str]:
+        """Change the answer to an earlier question (from a review screen); cursor stays."""
+        item = self.questionnaire.items[item_id]
+        if item_id not in self.questions():
+            raise KeyError(f"{item_id} is not asked with the current answers")
+        return self._set(item, value, advance=False)
+
+    def back(self) -> bool:
+        """Go to the previous question. False when already at the first."""
+        if self.cursor == 0:
+            return False
+        self.cursor -= 1
+        return True
+
+    def go_to(self, item_id: str) -> None:
+        self.cursor = self.questions().index(item_id)
+
+    def resume_point(self) -> None:
+        """Move the cursor to the first unanswered question (or the end)."""
+        self.cursor = self.first_unanswered()
+
+    def result(self, *, scored_at: str | None = None) -> Result:
+        return score(self.questionnaire, self.answers, scored_at=scored_at)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _set(self, item: Item, value: object, *, advance: bool) -> list[str]:
+        normal = normalize_answer(item, value)
+        if normal is None:
+            self.answers.pop(item.id, None)
+        else:
+            self.answers[item.id] = normal
+        dropped = self._prune()
+        if advance:
+            questions = self.questions()
+            self.cursor = questions.index(item.id) + 1
+        else:
+            self.cursor = min(self.cursor, len(self.questions()))
+        return dropped
+
+    def _prune(self) -> list[str]:
+        """Drop answers to questions that are no longer asked; repeat until stable."""
+        dropped: list[str] = []
+        while True:
+            asked = set(self.questions())
+            stale = [item_id for item_id in self.answers if item_id not in asked]
+            if not stale:
+                return dropped
+            for item_id in stale:
+                del self.answers[item_id]
+            dropped.extend(stale)

@@ -1,0 +1,236 @@
+"""The scoring engine: `score(questionnaire, answers) -> Result`. Pure: data in, data out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ketscreen.core.conditions import Answer, Context, describe
+from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
+from ketscreen.core.normalize import Answers, normalize_answers
+from ketscreen.errors import AnswerError
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    level: FlagLevel
+    item: str
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How one asked item entered the result."""
+
+    item: str
+    answer: Answer | None
+    points: int | None
+    counted_in: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    questionnaire_id: str
+    questionnaire_version: str
+    questionnaire_sha256: str
+    tool_version: str
+    scored_at: str
+
+
+@dataclass(frozen=True)
+class Result:
+    band: str
+    lower_bound: bool
+    scores: Mapping[str, int | None]
+    missing: tuple[str, ...]
+    flags: tuple[Flag, ...]
+    guidance: tuple[str, ...]
+    answers: Mapping[str, Answer]
+    asked: tuple[str, ...]
+    contributions: tuple[Contribution, ...]
+    provenance: Provenance
+
+    @property
+    def criteria_count(self) -> int | None:
+        return self.scores.get("criteria_count")
+
+    @property
+    def warning_signs(self) -> int | None:
+        return self.scores.get("warning_signs")
+
+    @property
+    def frequency(self) -> int | None:
+        return self.scores.get("frequency")
+
+    @property
+    def top_flag_level(self) -> FlagLevel | None:
+        return self.flags[0].level if self.flags else None
+
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """Plain JSON-ready data; `explain` adds answers and per-item contributions."""
+        data: dict[str, Any] = {
+            "band": self.band,
+            "lower_bound": self.lower_bound,
+            **dict(self.scores),
+            "top_flag_level": self.top_flag_level.value if self.top_flag_level else None,
+            "flags": [{"id": f.id, "level": f.level.value, "item": f.item} for f in self.flags],
+            "missing": list(self.missing),
+            "guidance": list(self.guidance),
+            "provenance": {
+                "questionnaire": self.provenance.questionnaire_id,
+                "questionnaire_version": self.provenance.questionnaire_version,
+                "questionnaire_sha256": self.provenance.questionnaire_sha256,
+                "tool_version": self.provenance.tool_version,
+                "scored_at": self.provenance.scored_at,
+            },
+        }
+        if explain:
+            data["answers"] = {
+                k: list(v) if isinstance(v, tuple) else v for k, v in self.answers.items()
+            }
+            data["contributions"] = [
+                {
+                    "item": c.item,
+                    "answer": list(c.answer) if isinstance(c.answer, tuple) else c.answer,
+                    "points": c.points,
+                    "counted_in": list(c.counted_in),
+                }
+                for c in self.contributions
+            ]
+        return data
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def asked_items(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> tuple[str, ...]:
+    """The items skip logic asks, in order, given (normalised) answers."""
+    given = {k: v for k, v in answers.items() if v != DECLINED}
+    ctx = Context(given)
+    return tuple(
+        item.id
+        for item in questionnaire.items.values()
+        if item.enable_when is None or item.enable_when.evaluate(ctx)
+    )
+
+
+def score(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, object],
+    *,
+    scored_at: str | None = None,
+) -> Result:
+    """Score one response. Raises AnswerError for answers that do not fit the questionnaire."""
+    from ketscreen import __version__
+
+    normal: Answers = normalize_answers(questionnaire, answers)
+    given = {k: v for k, v in normal.items() if v != DECLINED}
+    ctx = Context(given)
+
+    asked: list[str] = []
+    missing: list[str] = []
+    for item in questionnaire.items.values():
+        is_asked = item.enable_when is None or item.enable_when.evaluate(ctx)
+        if not is_asked:
+            if item.id in normal:
+                assert item.enable_when is not None
+                raise AnswerError(
+                    item.id,
+                    f"was not asked, because {describe(item.enable_when)} does not hold; "
+                    "leave it empty",
+                )
+            continue
+        asked.append(item.id)
+        if item.id not in given:
+            if item.required:
+                raise AnswerError(item.id, "is required", item.allowed_codes)
+            missing.append(item.id)
+
+    asked_set = set(asked)
+    scores: dict[str, int | None] = {}
+    counted: dict[str, list[str]] = {}
+    for sc in questionnaire.scores:
+        members = [i for i in sc.items if i in asked_set]
+        if not members:
+            scores[sc.id] = None
+            continue
+        total = 0
+        for member in members:
+            answer = given.get(member)
+            if answer is not None:
+                total += questionnaire.items[member].weights[answer]  # type: ignore[index]
+                counted.setdefault(member, []).append(sc.id)
+        scores[sc.id] = total
+
+    band, lower_bound = _band(questionnaire, ctx, scores, asked_set, given)
+
+    flags = [
+        Flag(rule.id, rule.level, rule.item)
+        for rule in questionnaire.flags
+        if rule.when.evaluate(ctx)
+    ]
+    flags.sort(key=lambda f: f.level.rank)
+    levels = {f.level.value for f in flags}
+    result_ctx = Context(given, band, levels)
+    guidance = tuple(
+        topic.id
+        for topic in questionnaire.guidance.topics
+        if topic.when is None or topic.when.evaluate(result_ctx)
+    )
+    contributions = tuple(
+        Contribution(
+            item=item_id,
+            answer=normal.get(item_id),
+            points=(
+                questionnaire.items[item_id].weights.get(given[item_id])  # type: ignore[arg-type]
+                if item_id in counted
+                else None
+            ),
+            counted_in=tuple(counted.get(item_id, ())),
+        )
+        for item_id in asked
+    )
+    return Result(
+        band=band,
+        lower_bound=lower_bound,
+        scores=scores,
+        missing=tuple(missing),
+        flags=tuple(flags),
+        guidance=guidance,
+        answers=normal,
+        asked=tuple(asked),
+        contributions=contributions,
+        provenance=Provenance(
+            questionnaire.id,
+            questionnaire.version,
+            questionnaire.sha256,
+            __version__,
+            scored_at or utc_now(),
+        ),
+    )
+
+
+def _band(
+    questionnaire: Questionnaire,
+    ctx: Context,
+    scores: Mapping[str, int | None],
+    asked: set[str],
+    given: Mapping[str, Answer],
+) -> tuple[str, bool]:
+    rule = questionnaire.band_rule
+    for band in rule.bands:
+        if band.when is not None and band.when.evaluate(ctx):
+            return band.id, False
+    incomplete = next(band.id for band in rule.bands if band.incomplete)
+    value = scores.get(rule.score)
+    score_items = next(s.items for s in questionnaire.scores if s.id == rule.score)
+    unanswered = sum(1 for i in score_items if i in asked and i not in given)
+    if value is None or unanswered > rule.max_missing:
+        return incomplete, False
+    for band in rule.bands:
+        if band.low is not None and band.high is not None and band.low <= value <= band.high:
+            return band.id, unanswered > 0
+    return incomplete, False  # unreachable for a validated questionnaire

@@ -1,0 +1,1 @@
+"""Files and streams: questionnaires, resources, sessions, batch readers and writers."""

@@ -1,0 +1,1 @@
+"""Rendering for people: Rich screens, plain-text screens, listings and reports."""

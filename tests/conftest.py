@@ -1,0 +1,85 @@
+"""Shared fixtures: isolated user folders, a deterministic environment, the questionnaire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ketscreen import load_questionnaire
+from ketscreen.core.model import Questionnaire
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Point KETSCREEN_HOME at a temp folder and remove settings that change output."""
+    home = tmp_path_factory.mktemp("ketscreen-home")
+    monkeypatch.setenv("KETSCREEN_HOME", str(home))
+    for name in (
+        "KETSCREEN_REGION",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "LC_ALL",
+        "LC_MESSAGES",
+        "LANG",
+        "KETSCREEN_DEBUG",
+        "COLUMNS",
+        "LINES",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    yield home
+
+
+@pytest.fixture(scope="session")
+def questionnaire() -> Questionnaire:
+    return load_questionnaire()
+
+
+NO_SIGNS: dict[str, str] = {
+    "more_than_intended": "no",
+    "cut_down_failed": "no",
+    "time_spent": "no",
+    "craving": "no",
+    "neglect_obligations": "no",
+    "social_problems": "no",
+    "gave_up_activities": "no",
+    "hazardous_use": "no",
+    "despite_harm": "no",
+    "tolerance": "no",
+}
+CRITERIA = tuple(NO_SIGNS)
+
+
+def full_answers(**overrides: object) -> dict[str, object]:
+    """A complete use_12m=yes response with no signs, no flags; override any item."""
+    answers: dict[str, object] = {
+        "use_12m": "yes",
+        "freq_3m": "monthly",
+        "routes": ["snort"],
+        **NO_SIGNS,
+        "withdrawal": "no",
+        "secrecy": "no",
+        "bladder_frequency": "no",
+        "bladder_pain": "no",
+        "urine_blood": "no",
+        "urine_retention": "no",
+        "abdominal_pain": "no",
+        "flank_pain": "no",
+        "memory_problems": "no",
+        "mood_problems": "no",
+        "psychotic_symptoms": "no",
+        "mix_depressants": "no",
+        "use_alone": "no",
+        "k_hole": "no",
+        "overdose_event": "no",
+        "self_harm": "no",
+        "readiness": "thinking",
+    }
+    answers.update(overrides)
+    return answers
