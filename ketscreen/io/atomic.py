@@ -1,0 +1,112 @@
+"""Write files so that nobody ever sees half of one.
+
+Everything ketscreen writes goes through `atomic_write`: the content goes to a private
+temporary file beside the target (mode 0600), is flushed and fsynced, then renamed over
+the target in one step, and the folder is fsynced. If anything fails, or the person
+presses Ctrl-C, the temporary file is removed and the target is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ketscreen.errors import KetscreenError
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+class OutputError(KetscreenError):
+    """An output file or folder that cannot be written."""
+
+
+def _os_message(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"{path}: the disk is full; free some space and try again"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{path}: cannot write here (permission denied or read-only); choose another place"
+    if exc.errno == errno.ENOENT:
+        return f"{path.parent}: no such folder; create it first or choose another path"
+    return f"{path}: cannot be written ({exc.strerror or exc})"
+
+
+def check_writable_target(path: Path, *, force: bool) -> None:
+    """Fail early, before any work, if `path` exists and `force` is not set."""
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists; use --force to overwrite it")
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed; the folder itself gets mode 0700."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        if path.stat().st_mode & 0o777 != PRIVATE_DIR:
+            path.chmod(PRIVATE_DIR)
+    except OSError as exc:
+        raise OutputError(_os_message(path, exc)) from None
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: Path,
+    *,
+    force: bool = False,
+    mode: int = PRIVATE_FILE,
+    newline: str | None = None,
+) -> Iterator[IO[str]]:
+    """Yield a text handle; on normal exit the file appears at `path`, whole, with `mode`.
+
+    `force=False` refuses to replace an existing file (checked again just before the
+    rename, so a file created meanwhile is not overwritten either).
+    """
+    path = Path(path)
+    check_writable_target(path, force=force)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(_os_message(path, exc)) from None
+    temp = Path(temp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not force and path.exists():
+            raise OutputError(f"{path} appeared while writing; use --force to overwrite it")
+        os.replace(temp, path)
+        _fsync_dir(folder)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise OutputError(_os_message(path, exc)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def write_text_atomic(
+    path: Path, text: str, *, force: bool = False, mode: int = PRIVATE_FILE
+) -> None:
+    with atomic_write(path, force=force, mode=mode) as handle:
+        handle.write(text)
