@@ -547,23 +547,34 @@ def _bands(
     if len(incomplete) != 1:
         b.fail(seq.loc, "bands need exactly one band with incomplete: true")
     maximum = sum(max(items[i].weights.values()) for i in score.items if i in items)
-    _check_ranges(b, seq, [band for band in bands if band.low is not None], maximum)
+    locs = {
+        entry.get("id"): loc_of(entry, seq.item_loc(index))
+        for index, entry in enumerate(seq)
+        if isinstance(entry, LocatedDict)
+    }
+    _check_ranges(b, locs, [band for band in bands if band.low is not None], maximum)
     return BandRule(score.id, max_missing, bands)
 
 
-def _check_ranges(b: _Builder, seq: LocatedList, ranged: list[Band], maximum: int) -> None:
+def _check_ranges(b: _Builder, locs: dict[Any, Loc], ranged: list[Band], maximum: int) -> None:
+    """The range bands must cover 0..maximum exactly once; report at the band at fault."""
     expected = 0
     for band in sorted(ranged, key=lambda band: (band.low or 0, band.high or 0)):
         assert band.low is not None and band.high is not None
+        where = locs[band.id]
         if band.low > expected:
-            b.fail(seq.loc, f"bands leave a gap: no band covers {expected} to {band.low - 1}")
+            b.fail(where, f"bands leave a gap: no band covers {expected} to {band.low - 1}")
         elif band.low < expected:
-            b.fail(seq.loc, f"bands overlap: band {band.id} starts at {band.low}, inside another")
+            b.fail(where, f"bands overlap: band {band.id} starts at {band.low}, inside another")
+        if band.high > maximum:
+            b.fail(
+                where,
+                f"band {band.id} goes up to {band.high}, past the highest possible score {maximum}",
+            )
         expected = max(expected, band.high + 1)
     if expected <= maximum:
-        b.fail(seq.loc, f"bands leave a gap: no band covers {expected} to {maximum}")
-    elif expected - 1 > maximum:
-        b.fail(seq.loc, f"bands go up to {expected - 1}, past the highest possible score {maximum}")
+        last = locs[ranged[-1].id] if ranged else Loc(b.source, 0, 0)
+        b.fail(last, f"bands leave a gap: no band covers {expected} to {maximum}")
 
 
 def _levels(b: _Builder, data: LocatedDict) -> dict[FlagLevel, LevelInfo]:

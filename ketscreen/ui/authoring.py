@@ -57,12 +57,12 @@ def _codes(q: Questionnaire, item_id: str) -> Text:
     text = Text()
     for index, choice in enumerate(item.choices):
         if index:
-            text.append(", ")
+            text.append("\n")
         text.append(choice.code)
         if choice.weight is not None and item.id in _scored(q):
             text.append(f"={choice.weight}", style="muted")
     if item.allow_decline:
-        text.append(", declined", style="muted")
+        text.append("\ndeclined", style="muted")
     return text
 
 
@@ -78,13 +78,13 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
         console.print(q.description)
     for section in q.sections:
         table = Table(title=None, show_lines=False, expand=True, pad_edge=False)
-        table.add_column("item", no_wrap=True)
-        table.add_column("type", no_wrap=True)
-        table.add_column("codes (weight)", ratio=2)
+        table.add_column("item", overflow="fold")
+        table.add_column("type", overflow="fold")
+        table.add_column("codes (weight)", ratio=2, min_width=16, overflow="fold")
         table.add_column("asked when", ratio=2)
         for item_id in section.items:
             item = q.items[item_id]
-            kind = item.type.value + (" (required)" if item.required else "")
+            kind = item.type.value + ("\n(required)" if item.required else "")
             asked = describe(item.enable_when) if item.enable_when else "always"
             table.add_row(item.id, kind, _codes(q, item.id), asked)
         frame = f" - {section.time_frame}" if section.time_frame else ""
@@ -99,7 +99,7 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
 
     rule = q.band_rule
     bands = Table(expand=True, pad_edge=False)
-    bands.add_column("band", no_wrap=True)
+    bands.add_column("band", overflow="fold")
     bands.add_column("when")
     bands.add_column("label")
     for band in rule.bands:
@@ -119,8 +119,8 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
     )
 
     flags = Table(expand=True, pad_edge=False)
-    flags.add_column("flag", no_wrap=True)
-    flags.add_column("level", no_wrap=True)
+    flags.add_column("flag", overflow="fold")
+    flags.add_column("level", overflow="fold")
     flags.add_column("raised when")
     for flag in sorted(q.flags, key=lambda f: f.level.rank):
         flags.add_row(flag.id, flag.level.value, describe(flag.when))
