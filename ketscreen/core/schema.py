@@ -188,7 +188,7 @@ def _build(b: _Builder, data: LocatedDict) -> Questionnaire:
     flags = _flags(b, data, items)
     band_ids = {band.id for band in band_rule.bands} if band_rule else set()
     guidance = b.attempt(lambda: _guidance(b, data, items, band_ids))
-    examples = _examples(b, data)
+    examples = _examples(b, data, {s.id for s in scores})
     _check_reachability(b, data, items)
 
     if b.problems:
@@ -546,7 +546,7 @@ def _bands(
     incomplete = [band for band in bands if band.incomplete]
     if len(incomplete) != 1:
         b.fail(seq.loc, "bands need exactly one band with incomplete: true")
-    maximum = sum(max(items[i].weights.values()) for i in score.items if i in items)
+    maximum = sum(max(items[i].weights.values(), default=0) for i in score.items if i in items)
     locs = {
         entry.get("id"): loc_of(entry, seq.item_loc(index))
         for index, entry in enumerate(seq)
@@ -687,20 +687,11 @@ def _readiness(
     return item.id, by_code
 
 
-_EXPECT_KEYS = (
-    "band",
-    "criteria_count",
-    "warning_signs",
-    "frequency",
-    "lower_bound",
-    "missing",
-    "flags",
-    "top_flag_level",
-    "guidance",
-)
+_EXPECT_KEYS = ("band", "lower_bound", "missing", "flags", "top_flag_level", "guidance")
 
 
-def _examples(b: _Builder, data: LocatedDict) -> tuple[Example, ...]:
+def _examples(b: _Builder, data: LocatedDict, score_ids: set[str]) -> tuple[Example, ...]:
+    """Worked examples; `expect` may name the result fields and any score id."""
     if "examples" not in data:
         return ()
     seq = b.attempt(lambda: b.sequence(data, "examples", "examples"))
@@ -712,7 +703,7 @@ def _examples(b: _Builder, data: LocatedDict) -> tuple[Example, ...]:
         b.keys(raw, "an example", ("name", "answers", "expect"), ())
         answers = b.mapping(raw["answers"], raw.value_loc("answers"), "example answers")
         expect = b.mapping(raw["expect"], raw.value_loc("expect"), "example expect")
-        b.keys(expect, "example expect", (), _EXPECT_KEYS)
+        b.keys(expect, "example expect", (), _EXPECT_KEYS + tuple(sorted(score_ids)))
         plain = {
             key: tuple(str(v) for v in val) if isinstance(val, list) else val
             for key, val in answers.items()
