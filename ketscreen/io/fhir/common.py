@@ -1,0 +1,92 @@
+"""Names shared by the FHIR writers and the reader: canonical URLs, extension URLs, linkIds.
+
+ketscreen has no web address of its own yet, so its canonical URLs live under
+`BASE`, a host in the `.example` domain that RFC 2606 reserves: it can never belong to
+anyone else, and it says plainly that nothing is published there.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ketscreen.core.model import Questionnaire
+from ketscreen.errors import KetscreenError
+
+BASE = "https://ketscreen.example/fhir"
+
+# Extensions from FHIR core (R4 registry / extensions pack) and from the SDC guide.
+_CORE = "http://hl7.org/fhir/StructureDefinition/"
+_SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
+EXT_ITEM_WEIGHT = _CORE + "itemWeight"
+EXT_ORDINAL_VALUE = _CORE + "ordinalValue"
+EXT_OPTION_EXCLUSIVE = _CORE + "questionnaire-optionExclusive"
+EXT_HIDDEN = _CORE + "questionnaire-hidden"
+EXT_ITEM_CONTROL = _CORE + "questionnaire-itemControl"
+EXT_DATA_ABSENT = _CORE + "data-absent-reason"
+EXT_CALCULATED = _SDC + "sdc-questionnaire-calculatedExpression"
+EXT_ENABLE_WHEN_EXPRESSION = _SDC + "sdc-questionnaire-enableWhenExpression"
+EXT_SHORT_TEXT = _SDC + "sdc-questionnaire-shortText"
+EXT_PROVENANCE = BASE + "/StructureDefinition/scoring-provenance"
+
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+ASKED_DECLINED = "asked-declined"
+RESPONDENT_SYSTEM = BASE + "/respondent-id"
+LEVEL_SYSTEM = BASE + "/CodeSystem/flag-level"
+
+# linkIds. Our ids match [a-z][a-z0-9_]*, so a linkId with a dot never collides with one.
+SECTION_PREFIX = "section."
+RESULT_GROUP = "result"
+RESULT_PREFIX = "result."
+BAND_LINK = "result.band"
+LOWER_BOUND_LINK = "result.lower_bound"
+TOP_LEVEL_LINK = "result.top_flag_level"
+FLAGS_LINK = "result.flags"
+
+RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
+
+DISCLAIMER = (
+    "This is a screening tool, not a diagnosis. Only a trained professional can diagnose "
+    "a substance use problem. Bring your result to a doctor or counselor to start that "
+    "conversation. If at any point you feel distressed, you can stop."
+)
+
+
+class FhirError(KetscreenError):
+    """FHIR data that ketscreen cannot read, or cannot write as asked."""
+
+
+def questionnaire_url(q: Questionnaire) -> str:
+    return f"{BASE}/Questionnaire/{q.id}"
+
+
+def canonical(q: Questionnaire) -> str:
+    """The versioned canonical reference: `url|version`."""
+    return f"{questionnaire_url(q)}|{q.version}"
+
+
+def answer_system(q: Questionnaire) -> str:
+    """The code system of the answer codes of questionnaire `q`."""
+    return f"{BASE}/CodeSystem/{q.id}"
+
+
+def band_system(q: Questionnaire) -> str:
+    return f"{BASE}/CodeSystem/{q.id}-band"
+
+
+def flag_system(q: Questionnaire) -> str:
+    return f"{BASE}/CodeSystem/{q.id}-flag"
+
+
+def section_link(section_id: str) -> str:
+    return SECTION_PREFIX + section_id
+
+
+def score_link(score_id: str) -> str:
+    return RESULT_PREFIX + score_id
+
+
+def dumps(resource: dict[str, Any]) -> str:
+    """FHIR JSON as ketscreen writes it: UTF-8 text, two-space indent, final newline."""
+    return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"

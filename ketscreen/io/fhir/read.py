@@ -1,0 +1,304 @@
+"""Reading QuestionnaireResponses back: answers to re-score, and the scores they stored.
+
+A QuestionnaireResponse (or a Bundle of them) is checked against the questionnaire
+that will score it: the `questionnaire` canonical and version must be ours, every
+linkId must be an item, a section group or a result item, and every answer a coding
+from our code system (or the data-absent-reason `asked-declined`, meaning "prefer not
+to say"). Items are found at any depth, so a flat response reads as well as a grouped
+one. The answers then go through the one answer normaliser, like every other input.
+
+A problem with the whole input (not JSON object, not a QuestionnaireResponse or Bundle)
+raises `FhirError`; a problem with one response in a Bundle is carried on its record,
+so the other responses can still be scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from ketscreen.core.model import DECLINED, Item, Questionnaire
+from ketscreen.core.normalize import Answers, normalize_answers
+from ketscreen.core.scoring import Result
+from ketscreen.errors import KetscreenError
+from ketscreen.io.fhir.common import (
+    ASKED_DECLINED,
+    BAND_LINK,
+    DATA_ABSENT_SYSTEM,
+    EXT_DATA_ABSENT,
+    FLAGS_LINK,
+    LEVEL_SYSTEM,
+    LOWER_BOUND_LINK,
+    RESULT_GROUP,
+    RESULT_PREFIX,
+    TOP_LEVEL_LINK,
+    FhirError,
+    answer_system,
+    band_system,
+    canonical,
+    flag_system,
+    questionnaire_url,
+    score_link,
+    section_link,
+)
+
+RESOURCE_TYPES = ("QuestionnaireResponse", "Bundle")
+
+
+class FhirRecord(NamedTuple):
+    """One QuestionnaireResponse read back.
+
+    `answers` are normalised answers (ready for `score`), `stored` the result the
+    response carried (score ids, `band`, `lower_bound`, `top_flag_level`, `flags`),
+    `source` where it was (`file` or `file:entry N`). When the response cannot be read,
+    `error` says why and `answers` and `stored` are empty.
+    """
+
+    respondent_id: str | None
+    answers: Answers
+    stored: dict[str, Any]
+    source: str
+    error: KetscreenError | None = None
+
+
+def is_fhir(data: object) -> bool:
+    """True when parsed JSON looks like FHIR input: a QuestionnaireResponse or a Bundle."""
+    return isinstance(data, dict) and data.get("resourceType") in RESOURCE_TYPES
+
+
+def responses_from_fhir(
+    q: Questionnaire, data: object, source: str = "<input>"
+) -> Iterator[FhirRecord]:
+    """Every QuestionnaireResponse in `data` (one, or a Bundle of them), in order."""
+    kind = data.get("resourceType") if isinstance(data, dict) else None
+    if kind == "QuestionnaireResponse":
+        yield _record(q, data, source)
+        return
+    if kind != "Bundle" or not isinstance(data, dict):
+        found = f"resourceType {kind!r}" if kind else "no FHIR resourceType"
+        raise FhirError(
+            f"{source}: found {found}; expected a QuestionnaireResponse or a Bundle of them"
+        )
+    entries = data.get("entry", [])
+    if not isinstance(entries, list):
+        raise FhirError(f"{source}: Bundle.entry must be a list")
+    for number, entry in enumerate(entries, start=1):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        yield _record(q, resource, f"{source}:entry {number}")
+
+
+def _record(q: Questionnaire, resource: object, where: str) -> FhirRecord:
+    respondent = respondent_of(resource)
+    try:
+        answers, stored = read_response(q, resource)
+    except KetscreenError as exc:
+        return FhirRecord(respondent, {}, {}, where, exc)
+    return FhirRecord(respondent, answers, stored, where)
+
+
+def respondent_of(resource: object) -> str | None:
+    """The respondent id: `subject.identifier.value`, else `subject.reference`."""
+    subject = resource.get("subject") if isinstance(resource, dict) else None
+    if not isinstance(subject, dict):
+        return None
+    identifier = subject.get("identifier")
+    value = identifier.get("value") if isinstance(identifier, dict) else None
+    if not isinstance(value, str):
+        value = subject.get("reference")
+    return value if isinstance(value, str) and value else None
+
+
+def read_response(q: Questionnaire, resource: object) -> tuple[Answers, dict[str, Any]]:
+    """One QuestionnaireResponse -> (normalised answers, stored result)."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        raise FhirError(f"is {kind or 'not a FHIR resource'}, not a QuestionnaireResponse")
+    _check_canonical(q, resource.get("questionnaire"))
+    if resource.get("status") == "entered-in-error":
+        raise FhirError("status is entered-in-error: this response was withdrawn; not scored")
+    reader = _Reader(q)
+    reader.walk(resource.get("item", []), "item")
+    return normalize_answers(q, reader.raw), reader.stored
+
+
+def _check_canonical(q: Questionnaire, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise FhirError(f"has no questionnaire; expected {canonical(q)}")
+    url, _, version = value.partition("|")
+    if url != questionnaire_url(q):
+        raise FhirError(f"answers questionnaire {url}, not {questionnaire_url(q)}")
+    if version and version != q.version:
+        raise FhirError(
+            f"answers version {version} of questionnaire {q.id}, but version {q.version} "
+            "is loaded; score it with that version (--questionnaire PATH)"
+        )
+
+
+class _Reader:
+    def __init__(self, q: Questionnaire) -> None:
+        self.q = q
+        self.raw: dict[str, object] = {}
+        self.stored: dict[str, Any] = {}
+        self.seen: set[str] = set()
+        self.groups = {RESULT_GROUP, *(section_link(s.id) for s in q.sections)}
+        self.system = answer_system(q)
+        self.scores = {score_link(sc.id): sc.id for sc in q.scores}
+
+    def walk(self, items: object, where: str) -> None:
+        if not isinstance(items, list):
+            raise FhirError(f"{where} must be a list")
+        for entry in items:
+            if not isinstance(entry, dict) or not isinstance(entry.get("linkId"), str):
+                raise FhirError(f"an entry of {where} has no linkId")
+            link: str = entry["linkId"]
+            answers = entry.get("answer", [])
+            if not isinstance(answers, list):
+                raise FhirError(f"{link}: answer must be a list")
+            if link in self.seen:
+                raise FhirError(f"{link}: appears twice")
+            if link in self.q.items:
+                self.raw[link] = self._answer(self.q.items[link], answers)
+                self.seen.add(link)
+            elif link.startswith(RESULT_PREFIX):
+                self._stored(link, answers)
+                self.seen.add(link)
+            elif link not in self.groups:
+                raise FhirError(
+                    f"unknown linkId {link!r}: not an item of questionnaire {self.q.id} "
+                    f"{self.q.version}"
+                )
+            self.walk(entry.get("item", []), link)
+            for answer in answers:
+                if isinstance(answer, dict) and "item" in answer:
+                    self.walk(answer["item"], link)
+
+    def _answer(self, item: Item, answers: list[Any]) -> object:
+        values = [self._value(item, answer) for answer in answers]
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else values
+
+    def _value(self, item: Item, answer: object) -> object:
+        if not isinstance(answer, dict):
+            raise FhirError(f"{item.id}: an answer must be an object")
+        if "valueCoding" in answer:
+            coding = answer["valueCoding"]
+            system = coding.get("system") if isinstance(coding, dict) else None
+            code = coding.get("code") if isinstance(coding, dict) else None
+            if system == DATA_ABSENT_SYSTEM and code == ASKED_DECLINED:
+                return DECLINED
+            if system != self.system:
+                raise FhirError(
+                    f"{item.id}: answer coding is from {system or 'no code system'}, "
+                    f"not {self.system}"
+                )
+            if code not in item.codes:
+                shown = repr(code) if isinstance(code, str) and len(code) <= 40 else "a code"
+                raise FhirError(
+                    f"{item.id}: {shown} is not a code of this item; codes: {', '.join(item.codes)}"
+                )
+            return code
+        if "valueBoolean" in answer:
+            return answer["valueBoolean"]
+        if "valueString" in answer:
+            return answer["valueString"]
+        if _declined_by_extension(answer):
+            return DECLINED
+        kinds = sorted(key for key in answer if key.startswith("value")) or ["no value"]
+        raise FhirError(
+            f"{item.id}: cannot read an answer with {', '.join(kinds)}; use valueCoding"
+        )
+
+    def _stored(self, link: str, answers: list[Any]) -> None:
+        values = [_only_value(link, answer) for answer in answers]
+        if link in self.scores:
+            if len(values) != 1 or isinstance(values[0], bool) or not isinstance(values[0], int):
+                raise FhirError(f"{link}: expected one whole-number answer")
+            self.stored[self.scores[link]] = values[0]
+        elif link == LOWER_BOUND_LINK:
+            if len(values) != 1 or not isinstance(values[0], bool):
+                raise FhirError(f"{link}: expected one true/false answer")
+            self.stored["lower_bound"] = values[0]
+        elif link == BAND_LINK:
+            self.stored["band"] = _one_code(link, values, band_system(self.q))
+        elif link == TOP_LEVEL_LINK:
+            self.stored["top_flag_level"] = _one_code(link, values, LEVEL_SYSTEM)
+        elif link == FLAGS_LINK:
+            self.stored["flags"] = [_code(link, v, flag_system(self.q)) for v in values]
+        else:
+            raise FhirError(f"unknown linkId {link!r}: not a result of questionnaire {self.q.id}")
+
+
+def _declined_by_extension(answer: Mapping[str, Any]) -> bool:
+    extensions = answer.get("extension")
+    return isinstance(extensions, list) and any(
+        isinstance(ext, dict)
+        and ext.get("url") == EXT_DATA_ABSENT
+        and ext.get("valueCode") == ASKED_DECLINED
+        for ext in extensions
+    )
+
+
+def _only_value(link: str, answer: object) -> object:
+    values = (
+        [v for k, v in answer.items() if k.startswith("value")] if isinstance(answer, dict) else []
+    )
+    if len(values) != 1:
+        raise FhirError(f"{link}: each answer needs exactly one value")
+    return values[0]
+
+
+def _code(link: str, value: object, system: str) -> str:
+    if (
+        not isinstance(value, dict)
+        or value.get("system") != system
+        or not isinstance(value.get("code"), str)
+    ):
+        raise FhirError(f"{link}: expected a coding from {system}")
+    code: str = value["code"]
+    return code
+
+
+def _one_code(link: str, values: list[object], system: str) -> str:
+    if len(values) != 1:
+        raise FhirError(f"{link}: expected one answer")
+    return _code(link, values[0], system)
+
+
+def stored_values(result: Result) -> dict[str, Any]:
+    """The values a response exported by ketscreen stores for `result`, by key."""
+    values: dict[str, Any] = dict(result.scores)
+    values["band"] = result.band
+    values["lower_bound"] = result.lower_bound
+    values["top_flag_level"] = result.top_flag_level.value if result.top_flag_level else None
+    values["flags"] = [flag.id for flag in result.flags]
+    return values
+
+
+def compare_scores(result: Result, stored: Mapping[str, Any]) -> list[str]:
+    """Every disagreement between the stored result and the recomputed `result`.
+
+    An item the exporter leaves out when empty (a score not asked, no alerts) counts as
+    empty when absent. A response that stores no result at all has nothing to verify,
+    which is reported too.
+    """
+    if not stored:
+        return ["the response stores no scores to verify"]
+    problems = []
+    for key, expected in stored_values(result).items():
+        default: Any = False if key == "lower_bound" else [] if key == "flags" else None
+        found = stored.get(key, default)
+        same = sorted(found) == sorted(expected) if key == "flags" else found == expected
+        if not same:
+            problems.append(f"{key}: stored {_show(found)}, recomputed {_show(expected)}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    return str(value)

@@ -1,0 +1,194 @@
+"""A scored response as a FHIR R4 QuestionnaireResponse, and many of them as a Bundle.
+
+The response mirrors the Questionnaire from `questionnaire_to_fhir`: the same groups,
+linkIds and texts, answers as the same codings. The computed result goes in the
+`result` group, as items the Questionnaire defines (so any viewer of
+QuestionnaireResponses shows it, and a validator can check it against the
+Questionnaire): each score as an integer, the band as a coding, the lower-bound mark as a
+boolean, the most urgent alert level and every alert as codings. The provenance that is
+not about the person (questionnaire SHA-256, tool version, time scored) is an extension,
+and the disclaimer is the human-readable narrative.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Any
+
+from ketscreen.core.model import Questionnaire
+from ketscreen.core.scoring import Result
+from ketscreen.io.fhir.common import (
+    BAND_LINK,
+    DISCLAIMER,
+    EXT_PROVENANCE,
+    FLAGS_LINK,
+    LEVEL_SYSTEM,
+    LOWER_BOUND_LINK,
+    RESPONDENT_SYSTEM,
+    RESPONSE_STATUSES,
+    RESULT_GROUP,
+    TOP_LEVEL_LINK,
+    FhirError,
+    band_system,
+    canonical,
+    flag_system,
+    score_link,
+    section_link,
+)
+from ketscreen.io.fhir.questionnaire import (
+    BAND_TEXT,
+    FLAGS_TEXT,
+    LOWER_BOUND_TEXT,
+    RESULT_TITLE,
+    TOP_LEVEL_TEXT,
+    coding,
+)
+
+
+def response_to_fhir(
+    q: Questionnaire,
+    result: Result,
+    *,
+    respondent_id: str | None = None,
+    status: str = "completed",
+    authored: str | None = None,
+    resource_id: str | None = None,
+) -> dict[str, Any]:
+    """The QuestionnaireResponse for one scored response.
+
+    `status` is a FHIR QuestionnaireResponse status (ketscreen's session statuses are the
+    same words); `authored` defaults to the time the result was scored.
+    """
+    prov = result.provenance
+    if (prov.questionnaire_id, prov.questionnaire_version) != (q.id, q.version):
+        raise FhirError(
+            f"the result was scored with questionnaire {prov.questionnaire_id} "
+            f"{prov.questionnaire_version}, not {q.id} {q.version}"
+        )
+    if status not in RESPONSE_STATUSES:
+        raise FhirError(f"status {status!r} is not one of {', '.join(RESPONSE_STATUSES)}")
+    resource: dict[str, Any] = {"resourceType": "QuestionnaireResponse"}
+    if resource_id:
+        resource["id"] = resource_id
+    label = q.band_rule.band(result.band).label
+    summary = f"Result: {'at least ' if result.lower_bound else ''}{label}."
+    resource["text"] = {
+        "status": "generated",
+        "div": (
+            '<div xmlns="http://www.w3.org/1999/xhtml">'
+            f"<p>{html.escape(summary)}</p><p>{html.escape(DISCLAIMER)}</p></div>"
+        ),
+    }
+    resource["extension"] = [
+        {
+            "url": EXT_PROVENANCE,
+            "extension": [
+                {"url": "questionnaireSha256", "valueString": prov.questionnaire_sha256},
+                {"url": "toolVersion", "valueString": prov.tool_version},
+                {"url": "scoredAt", "valueDateTime": prov.scored_at},
+            ],
+        }
+    ]
+    resource["questionnaire"] = canonical(q)
+    resource["status"] = status
+    if respondent_id:
+        resource["subject"] = {
+            "identifier": {"system": RESPONDENT_SYSTEM, "value": respondent_id},
+        }
+    resource["authored"] = authored or prov.scored_at
+    resource["item"] = [*_answer_groups(q, result), _result_group(q, result)]
+    return resource
+
+
+def _answer_groups(q: Questionnaire, result: Result) -> list[dict[str, Any]]:
+    groups = []
+    for section in q.sections:
+        items = []
+        for item_id in section.items:
+            answer = result.answers.get(item_id)
+            if answer is None:
+                continue
+            item = q.items[item_id]
+            codes = answer if isinstance(answer, tuple) else (answer,)
+            items.append(
+                {
+                    "linkId": item_id,
+                    "text": item.text,
+                    "answer": [{"valueCoding": coding(q, item, code)} for code in codes],
+                }
+            )
+        if items:
+            link = section_link(section.id)
+            groups.append({"linkId": link, "text": section.title, "item": items})
+    return groups
+
+
+def _result_group(q: Questionnaire, result: Result) -> dict[str, Any]:
+    items: list[dict[str, Any]] = [
+        {"linkId": score_link(sc.id), "text": sc.label, "answer": [{"valueInteger": value}]}
+        for sc in q.scores
+        if (value := result.scores.get(sc.id)) is not None
+    ]
+    band = q.band_rule.band(result.band)
+    items.append(
+        {
+            "linkId": BAND_LINK,
+            "text": BAND_TEXT,
+            "answer": [
+                {"valueCoding": {"system": band_system(q), "code": band.id, "display": band.label}}
+            ],
+        }
+    )
+    items.append(
+        {
+            "linkId": LOWER_BOUND_LINK,
+            "text": LOWER_BOUND_TEXT,
+            "answer": [{"valueBoolean": result.lower_bound}],
+        }
+    )
+    top = result.top_flag_level
+    if top is not None:
+        items.append(
+            {
+                "linkId": TOP_LEVEL_LINK,
+                "text": TOP_LEVEL_TEXT,
+                "answer": [
+                    {
+                        "valueCoding": {
+                            "system": LEVEL_SYSTEM,
+                            "code": top.value,
+                            "display": q.levels[top].label,
+                        }
+                    }
+                ],
+            }
+        )
+    if result.flags:
+        labels = {rule.id: rule.label for rule in q.flags}
+        items.append(
+            {
+                "linkId": FLAGS_LINK,
+                "text": FLAGS_TEXT,
+                "answer": [
+                    {
+                        "valueCoding": {
+                            "system": flag_system(q),
+                            "code": flag.id,
+                            "display": labels[flag.id],
+                        }
+                    }
+                    for flag in result.flags
+                ],
+            }
+        )
+    return {"linkId": RESULT_GROUP, "text": RESULT_TITLE, "item": items}
+
+
+def bundle(responses: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A `collection` Bundle of resources (in the order given)."""
+    entries = [{"resource": resource} for resource in responses]
+    data: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
+    if entries:  # FHIR JSON allows no empty lists
+        data["entry"] = entries
+    return data
