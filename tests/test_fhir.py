@@ -520,6 +520,7 @@ def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire
     items["craving"] = dataclasses.replace(items["craving"], enable_when=weekly)
     q = dataclasses.replace(
         questionnaire,
+        id="ketamine_custom",
         items=items,
         scores=(
             Score("always", "Always there", ("use_12m", "craving")),
@@ -528,7 +529,10 @@ def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire
         ),
         flags=(),
     )
-    found = by_link(questionnaire_to_fhir(q))
+    resource = questionnaire_to_fhir(q)
+    assert resource["id"] == "ketamine-custom"  # FHIR ids have no underscores
+    assert resource["url"].endswith("/Questionnaire/ketamine_custom")
+    found = by_link(resource)
     assert "enableWhen" not in found["result.always"]
     assert found["craving"]["enableWhen"][0]["question"] == "freq_3m"
     mixed = found["result.mixed"]
@@ -538,4 +542,4 @@ def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire
     assert "where(linkId = 'freq_3m').answer.value.where(code = 'daily').count() * 4" in expression
     assert found["result.nothing"]["extension"][0]["valueExpression"]["expression"] == "0"
     assert "result.flags" not in found
-    FhirQuestionnaire.model_validate(questionnaire_to_fhir(q))
+    FhirQuestionnaire.model_validate(resource)

@@ -100,7 +100,7 @@ def questionnaire_to_fhir(q: Questionnaire) -> dict[str, Any]:
     items.append(_result_group(q))
     return {
         "resourceType": "Questionnaire",
-        "id": q.id,
+        "id": q.id.replace("_", "-"),  # FHIR ids have no underscores
         "url": questionnaire_url(q),
         "version": q.version,
         "name": "".join(part.capitalize() for part in q.id.split("_")),
