@@ -1,0 +1,503 @@
+"""A counselor's intake session: answers, notes, an append-only event trail, and its file format.
+
+A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessions"):
+
+    {
+      "format": "ketscreen-session/1",
+      "id": "20261121-154012-k7m2q",
+      "questionnaire": {"id": "ketamine", "version": "1.0.0", "sha256": "..."},
+      "tool_version": "0.1.0",
+      "client": "C-0042",                  a pseudonym the counselor chooses
+      "counselor": "Sam" | null,
+      "status": "in-progress" | "completed" | "amended" | "stopped",
+      "answers": {"use_12m": "yes", "routes": ["snort"], ...},
+      "item_notes": {"craving": [{"at": "...Z", "text": "..."}]},
+      "general_notes": [{"at": "...Z", "text": "..."}],
+      "events": [{"at": "...Z", "event": "started"},
+                 {"at": "...Z", "event": "answered", "item": "use_12m", "answer": "yes"},
+                 {"at": "...Z", "event": "changed", "item": "...", "old": ..., "new": ...},
+                 {"at": "...Z", "event": "amended", "item": "...", "old": ..., "new": ...,
+                  "reason": "..."}, ...],
+      "result": {... Result.to_dict() ...} | null
+    }
+
+Statuses are those of a FHIR QuestionnaireResponse. Times are UTC, ISO 8601. When a
+session started, was last changed and was completed are read from the events, so they
+can never disagree with them. The stored `result` is for other programs; ketscreen
+itself always recomputes it from the answers, which is safe because a session is only
+ever opened with the exact questionnaire (id, version and hash) it was recorded with.
+
+This module holds no paths: `session_store` reads and writes the files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ketscreen import __version__
+from ketscreen.core.conditions import Answer
+from ketscreen.core.interview import Interview
+from ketscreen.core.model import Questionnaire
+from ketscreen.core.normalize import Answers, normalize_answers
+from ketscreen.core.scoring import Result, asked_items, score, utc_now
+from ketscreen.errors import AnswerError, KetscreenError
+
+FORMAT = "ketscreen-session/1"
+MAX_CLIENT = 64
+MAX_COUNSELOR = 100
+MAX_NOTE = 4000
+MAX_REASON = 500
+
+
+class SessionError(KetscreenError):
+    """A session that cannot be found, read, used or changed as asked."""
+
+
+class Status(str, Enum):
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    AMENDED = "amended"
+    STOPPED = "stopped"
+
+
+class EventKind(str, Enum):
+    STARTED = "started"
+    ANSWERED = "answered"
+    CHANGED = "changed"
+    INTERRUPTED = "interrupted"
+    RESUMED = "resumed"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    AMENDED = "amended"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only trail. `old`/`new` None means "no answer"."""
+
+    kind: EventKind
+    at: str
+    item: str | None = None
+    old: Answer | None = None
+    new: Answer | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"at": self.at, "event": self.kind.value}
+        if self.kind is EventKind.ANSWERED:
+            data.update(item=self.item, answer=_plain(self.new))
+        elif self.kind in (EventKind.CHANGED, EventKind.AMENDED):
+            data.update(item=self.item, old=_plain(self.old), new=_plain(self.new))
+        if self.reason is not None:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass(frozen=True)
+class Note:
+    at: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"at": self.at, "text": self.text}
+
+
+def _plain(answer: Answer | None) -> str | list[str] | None:
+    return list(answer) if isinstance(answer, tuple) else answer
+
+
+def _printable(text: str, what: str, limit: int, *, multiline: bool = False) -> str:
+    """Tidy free text typed by a counselor; refuse what cannot be stored or shown safely."""
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    cleaned = ("\n" if multiline else " ").join(line for line in lines if line)
+    if not cleaned:
+        raise SessionError(f"{what} is empty")
+    if len(cleaned) > limit:
+        raise SessionError(f"{what} is longer than {limit} characters; shorten it")
+    if any(ch != "\n" and not ch.isprintable() for ch in cleaned):
+        raise SessionError(f"{what} contains control characters; type plain text")
+    return cleaned
+
+
+def check_client(client: str) -> str:
+    """A client id is a short pseudonym, one line of printable text."""
+    return _printable(client, "the client id", MAX_CLIENT)
+
+
+def check_counselor(counselor: str | None) -> str | None:
+    return None if counselor is None else _printable(counselor, "the counselor name", MAX_COUNSELOR)
+
+
+@dataclass
+class Session:
+    """One intake, in memory. Change it through its methods; `session_store` saves it."""
+
+    id: str
+    questionnaire: Questionnaire
+    client: str
+    counselor: str | None
+    status: Status
+    answers: Answers = field(default_factory=dict)
+    item_notes: dict[str, list[Note]] = field(default_factory=dict)
+    general_notes: list[Note] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls,
+        session_id: str,
+        questionnaire: Questionnaire,
+        client: str,
+        counselor: str | None = None,
+        *,
+        at: str | None = None,
+    ) -> Session:
+        session = cls(
+            session_id,
+            questionnaire,
+            check_client(client),
+            check_counselor(counselor),
+            Status.IN_PROGRESS,
+        )
+        session.events.append(Event(EventKind.STARTED, at or utc_now()))
+        return session
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def started(self) -> str:
+        return self.events[0].at
+
+    @property
+    def updated(self) -> str:
+        return self.events[-1].at
+
+    @property
+    def completed_at(self) -> str | None:
+        """When the interview was (last) completed, or None."""
+        for event in reversed(self.events):
+            if event.kind is EventKind.COMPLETED:
+                return event.at
+        return None
+
+    @property
+    def amendments(self) -> list[Event]:
+        return [e for e in self.events if e.kind is EventKind.AMENDED]
+
+    def result(self) -> Result | None:
+        """The result of the answers so far (None before the first required answer).
+
+        Scored "at" the session's last change, so the same session always gives the
+        same result.
+        """
+        try:
+            return score(self.questionnaire, self.answers, scored_at=self.updated)
+        except AnswerError:
+            return None
+
+    def interview(self) -> Interview:
+        """An interview over these answers, at the first unanswered question."""
+        return Interview(self.questionnaire, self.answers)
+
+    def unanswered(self) -> list[str]:
+        """Asked questions with no answer yet (declined counts as answered)."""
+        return [i for i in asked_items(self.questionnaire, self.answers) if i not in self.answers]
+
+    # -- changing --------------------------------------------------------------------
+
+    def record_answers(
+        self, answers: Mapping[str, Answer], *, at: str | None = None
+    ) -> list[Event]:
+        """Take the interview's answers as they now stand; log what changed.
+
+        A new answer is `answered`; a different or removed answer (going back, or skip
+        logic dropping a question) is `changed`. Returns the new events.
+        """
+        self._require(Status.IN_PROGRESS, "record answers in")
+        at = at or utc_now()
+        new: list[Event] = []
+        for item_id in self.questionnaire.order:
+            old, now = self.answers.get(item_id), answers.get(item_id)
+            if old == now:
+                continue
+            kind = EventKind.ANSWERED if old is None else EventKind.CHANGED
+            new.append(Event(kind, at, item_id, old, now))
+        self.answers = {i: answers[i] for i in self.questionnaire.order if i in answers}
+        self.events.extend(new)
+        return new
+
+    def add_note(self, text: str, item: str | None = None, *, at: str | None = None) -> Note:
+        """A note about one question (`item`), or a general note."""
+        note = Note(at or utc_now(), _printable(text, "the note", MAX_NOTE, multiline=True))
+        if item is None:
+            self.general_notes.append(note)
+        elif item in self.questionnaire.items:
+            self.item_notes.setdefault(item, []).append(note)
+        else:
+            raise SessionError(f"{item} is not a question of this questionnaire")
+        return note
+
+    def interrupt(self, *, at: str | None = None) -> None:
+        """Ctrl-C: the session stays in progress, to be resumed."""
+        self._require(Status.IN_PROGRESS, "interrupt")
+        self.events.append(Event(EventKind.INTERRUPTED, at or utc_now()))
+
+    def resume(self, *, at: str | None = None) -> None:
+        if self.status in (Status.COMPLETED, Status.AMENDED):
+            raise SessionError(
+                f"session {self.id} is {self.status.value}; "
+                "to change its answers use --amend ID --reason TEXT"
+            )
+        self.status = Status.IN_PROGRESS
+        self.events.append(Event(EventKind.RESUMED, at or utc_now()))
+
+    def complete(self, *, at: str | None = None) -> None:
+        self._require(Status.IN_PROGRESS, "complete")
+        missing = self.unanswered()
+        if missing:
+            count = len(missing)
+            raise SessionError(
+                f"session {self.id} cannot be completed: {count} question"
+                f"{'s' if count != 1 else ''} not answered yet (first: {missing[0]})"
+            )
+        self.status = Status.COMPLETED
+        self.events.append(Event(EventKind.COMPLETED, at or utc_now()))
+
+    def stop(self, *, at: str | None = None) -> None:
+        """End the session early on purpose (FHIR `stopped`); it can still be resumed."""
+        self._require(Status.IN_PROGRESS, "stop")
+        self.status = Status.STOPPED
+        self.events.append(Event(EventKind.STOPPED, at or utc_now()))
+
+    def amend(self, item: str, value: object, reason: str, *, at: str | None = None) -> list[Event]:
+        """Change an answer of a completed session, with a reason; the result follows.
+
+        Answers that skip logic no longer asks are removed (and logged with the same
+        reason). Returns the new events; none when the answer is unchanged.
+        """
+        if self.status not in (Status.COMPLETED, Status.AMENDED):
+            raise SessionError(
+                f"session {self.id} is {self.status.value}; only a completed session can be "
+                "amended (resume it with --resume ID)"
+            )
+        reason = _printable(reason, "the reason", MAX_REASON)
+        at = at or utc_now()
+        interview = self.interview()
+        try:
+            interview.change(item, value)
+        except KeyError:
+            raise SessionError(
+                f"{item} is not asked with this session's answers, so it cannot be amended"
+            ) from None
+        before = self.answers
+        events = [
+            Event(EventKind.AMENDED, at, i, before.get(i), interview.answers.get(i), reason)
+            for i in self.questionnaire.order
+            if before.get(i) != interview.answers.get(i)
+        ]
+        if events:
+            self.answers = {
+                i: interview.answers[i] for i in self.questionnaire.order if i in interview.answers
+            }
+            self.status = Status.AMENDED
+            self.events.extend(events)
+        return events
+
+    def _require(self, status: Status, action: str) -> None:
+        if self.status is not status:
+            raise SessionError(f"cannot {action} session {self.id}: it is {self.status.value}")
+
+    # -- the file format -------------------------------------------------------------
+
+    def to_document(self) -> dict[str, Any]:
+        result = self.result()
+        q = self.questionnaire
+        return {
+            "format": FORMAT,
+            "id": self.id,
+            "questionnaire": {"id": q.id, "version": q.version, "sha256": q.sha256},
+            "tool_version": __version__,
+            "client": self.client,
+            "counselor": self.counselor,
+            "status": self.status.value,
+            "answers": {k: _plain(v) for k, v in self.answers.items()},
+            "item_notes": {k: [n.to_dict() for n in v] for k, v in self.item_notes.items()},
+            "general_notes": [n.to_dict() for n in self.general_notes],
+            "events": [e.to_dict() for e in self.events],
+            "result": result.to_dict() if result else None,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- reading the file format ---------------------------------------------------------
+
+
+class FormatProblem(Exception):
+    """Why a document is not a valid session (internal; becomes a SessionError)."""
+
+
+def parse_document(text: str) -> dict[str, Any]:
+    """JSON text -> a document whose shape is checked (not yet its answers).
+
+    Raises FormatProblem with a short reason that never quotes the file's content.
+    """
+    if not text.strip():
+        raise FormatProblem("the file is empty (truncated)")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatProblem(
+            f"not valid JSON at line {exc.lineno}, column {exc.colno}; "
+            "the file is truncated or corrupted"
+        ) from None
+    if not isinstance(doc, dict):
+        raise FormatProblem("not a ketscreen session (the top level is not an object)")
+    tag = doc.get("format")
+    if tag != FORMAT:
+        if isinstance(tag, str) and tag.startswith("ketscreen-session/"):
+            raise FormatProblem(f"format {tag} is not one this ketscreen reads ({FORMAT})")
+        raise FormatProblem(f"not a ketscreen session (no 'format: {FORMAT}')")
+    _expect(doc, "id", str)
+    _expect(doc, "client", str)
+    _expect(doc, "counselor", (str, type(None)))
+    q = _expect(doc, "questionnaire", dict)
+    for key in ("id", "version", "sha256"):
+        _expect(q, key, str, f"questionnaire.{key}")
+    status = _expect(doc, "status", str)
+    if status not in {s.value for s in Status}:
+        raise FormatProblem(f"status {status!r} is not one of {', '.join(s.value for s in Status)}")
+    _expect(doc, "answers", dict)
+    notes = _expect(doc, "item_notes", dict)
+    for item, entries in notes.items():
+        _notes(entries, f"item_notes.{item}")
+    _notes(_expect(doc, "general_notes", list), "general_notes")
+    events = _expect(doc, "events", list)
+    if not events:
+        raise FormatProblem("events: the list is empty")
+    for index, event in enumerate(events):
+        _event(event, f"events[{index}]")
+    if events[0]["event"] != EventKind.STARTED.value:
+        raise FormatProblem("events: the first event is not 'started'")
+    result = doc.get("result")
+    if result is not None and not isinstance(result, dict):
+        raise FormatProblem("result: must be an object or null")
+    return doc
+
+
+def _expect(data: Mapping[str, Any], key: str, kind: Any, where: str | None = None) -> Any:
+    where = where or key
+    if key not in data:
+        raise FormatProblem(f"{where}: missing")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise FormatProblem(f"{where}: wrong type ({type(value).__name__})")
+    return value
+
+
+def _notes(entries: Any, where: str) -> None:
+    if not isinstance(entries, list):
+        raise FormatProblem(f"{where}: must be a list")
+    for index, note in enumerate(entries):
+        if not isinstance(note, dict):
+            raise FormatProblem(f"{where}[{index}]: must be an object")
+        _expect(note, "at", str, f"{where}[{index}].at")
+        _expect(note, "text", str, f"{where}[{index}].text")
+
+
+_ANSWER_VALUE = (str, list, type(None))
+
+
+def _event(event: Any, where: str) -> None:
+    if not isinstance(event, dict):
+        raise FormatProblem(f"{where}: must be an object")
+    _expect(event, "at", str, f"{where}.at")
+    kind = _expect(event, "event", str, f"{where}.event")
+    if kind not in {k.value for k in EventKind}:
+        raise FormatProblem(f"{where}.event: unknown event {kind!r}")
+    if kind == EventKind.ANSWERED.value:
+        _expect(event, "item", str, f"{where}.item")
+        _expect(event, "answer", _ANSWER_VALUE, f"{where}.answer")
+    elif kind in (EventKind.CHANGED.value, EventKind.AMENDED.value):
+        _expect(event, "item", str, f"{where}.item")
+        _expect(event, "old", _ANSWER_VALUE, f"{where}.old")
+        _expect(event, "new", _ANSWER_VALUE, f"{where}.new")
+    if kind == EventKind.AMENDED.value:
+        _expect(event, "reason", str, f"{where}.reason")
+
+
+def check_questionnaire(doc: Mapping[str, Any], questionnaire: Questionnaire) -> None:
+    """Refuse a session recorded with another questionnaire, naming both."""
+    recorded = doc["questionnaire"]
+    ours = f"{questionnaire.id} {questionnaire.version}"
+    theirs = f"{recorded['id']} {recorded['version']}"
+    if recorded["id"] != questionnaire.id or recorded["version"] != questionnaire.version:
+        raise SessionError(
+            f"session {doc['id']} was recorded with questionnaire {theirs}, but this "
+            f"questionnaire is {ours}; open it with the same version "
+            f"(--questionnaire PATH to a copy of {theirs}, or the ketscreen release that "
+            "shipped it)"
+        )
+    if recorded["sha256"] != questionnaire.sha256:
+        raise SessionError(
+            f"session {doc['id']} was recorded with questionnaire {theirs} "
+            f"(sha256 {recorded['sha256'][:12]}...), but this copy of {ours} has different "
+            f"content (sha256 {questionnaire.sha256[:12]}...); open it with the exact file "
+            "it was recorded with (--questionnaire PATH)"
+        )
+
+
+def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) -> Session:
+    """A checked document -> Session. Raises FormatProblem when answers or notes do not fit."""
+    check_questionnaire(doc, questionnaire)
+    try:
+        answers = normalize_answers(questionnaire, doc["answers"])
+    except AnswerError as exc:
+        raise FormatProblem(f"answers: {exc}") from None
+    asked = set(asked_items(questionnaire, answers))
+    for item_id in answers:
+        if item_id not in asked:
+            raise FormatProblem(f"answers: {item_id} is answered but not asked (skip logic)")
+    for where, item_id in [
+        *(("item_notes", i) for i in doc["item_notes"]),
+        *(("events", e["item"]) for e in doc["events"] if "item" in e),
+    ]:
+        if item_id not in questionnaire.items:
+            raise FormatProblem(f"{where}: {item_id} is not an item of this questionnaire")
+    return Session(
+        id=doc["id"],
+        questionnaire=questionnaire,
+        client=doc["client"],
+        counselor=doc["counselor"],
+        status=Status(doc["status"]),
+        answers=answers,
+        item_notes={
+            item: [Note(n["at"], n["text"]) for n in notes]
+            for item, notes in doc["item_notes"].items()
+        },
+        general_notes=[Note(n["at"], n["text"]) for n in doc["general_notes"]],
+        events=[_event_from(e) for e in doc["events"]],
+    )
+
+
+def _answer_value(value: str | list[str] | None) -> Answer | None:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _event_from(data: Mapping[str, Any]) -> Event:
+    kind = EventKind(data["event"])
+    if kind is EventKind.ANSWERED:
+        return Event(kind, data["at"], data["item"], None, _answer_value(data["answer"]))
+    return Event(
+        kind,
+        data["at"],
+        data.get("item"),
+        _answer_value(data.get("old")),
+        _answer_value(data.get("new")),
+        data.get("reason"),
+    )
