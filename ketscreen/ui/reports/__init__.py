@@ -1,0 +1,75 @@
+"""Printable and machine-readable reports of an intake session.
+
+A format is an object with a file `suffix` and `format(report) -> str`, chosen by a
+member of `ReportFormat` through the exhaustive `match` in `formatter_for`. To add a
+format (FHIR is planned): add a member, a module with its formatter, and one `case`
+arm; mypy then checks the match is still exhaustive, and the tests that loop over every
+member cover it. A formatter gets the whole `SessionReport`, including the `Session`
+(answers, notes, events) and its questionnaire, so it needs nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, Protocol
+
+if TYPE_CHECKING:  # kept light: the CLI imports ReportFormat at start-up
+    from ketscreen.io.resources import Region
+    from ketscreen.io.sessions import Session
+    from ketscreen.ui.reports.content import SessionReport
+
+
+class ReportFormat(str, Enum):
+    TEXT = "text"
+    MARKDOWN = "md"
+    HTML = "html"
+    JSON = "json"
+
+
+class Formatter(Protocol):
+    suffix: str
+
+    def format(self, report: SessionReport) -> str: ...  # pragma: no cover
+
+
+def formatter_for(fmt: ReportFormat) -> Formatter:
+    match fmt:
+        case ReportFormat.TEXT:
+            from ketscreen.ui.reports.as_text import TextFormat
+
+            return TextFormat()
+        case ReportFormat.MARKDOWN:
+            from ketscreen.ui.reports.as_markdown import MarkdownFormat
+
+            return MarkdownFormat()
+        case ReportFormat.HTML:
+            from ketscreen.ui.reports.as_html import HtmlFormat
+
+            return HtmlFormat()
+        case ReportFormat.JSON:
+            from ketscreen.ui.reports.as_json import JsonFormat
+
+            return JsonFormat()
+        case _:
+            assert_never(fmt)
+
+
+def format_for_path(path: Path) -> ReportFormat | None:
+    """The format an output file name asks for (`report.html` -> HTML), if any."""
+    suffix = path.suffix.lower()
+    for fmt in ReportFormat:
+        if formatter_for(fmt).suffix == suffix:
+            return fmt
+    return {".markdown": ReportFormat.MARKDOWN, ".htm": ReportFormat.HTML}.get(suffix)
+
+
+def render_report(session: Session, fmt: ReportFormat, region: Region | None = None) -> str:
+    from ketscreen.ui.reports.content import build_report
+
+    return formatter_for(fmt).format(build_report(session, region))
+
+
+def assert_never(value: NoReturn) -> NoReturn:
+    """For exhaustive `match` statements: mypy proves each call unreachable."""
+    raise AssertionError(f"unhandled case: {value!r}")
