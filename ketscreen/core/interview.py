@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ketscreen.core.conditions import Answer
+from ketscreen.core.conditions import Answer, Context
 from ketscreen.core.model import DECLINED, Item, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answer, normalize_answers
-from ketscreen.core.scoring import Result, asked_items, score
+from ketscreen.core.scoring import Flag, Result, asked_items, score
 
 
 class Interview:
@@ -61,6 +61,43 @@ class Interview:
 
     def answer_of(self, item_id: str) -> Answer | None:
         return self.answers.get(item_id)
+
+    def expected_total(self) -> tuple[int, bool]:
+        """(N, exact) for "Question n of N" before every skip rule is settled.
+
+        `questions()` only counts what the answers so far open up, so before the first
+        answer it would say "1 of 2" and then jump to "2 of 30". This counts, as well, each
+        question whose skip rule looks at a question not yet answered; `exact` is False
+        while any such question remains ("of up to N").
+        """
+        asked = set(self.questions())
+        open_ids: set[str] = set()
+        total = 0
+        exact = True
+        for item in self.questionnaire.items.values():
+            if item.id in asked:
+                total += 1
+                if item.id not in self.answers:
+                    open_ids.add(item.id)
+            elif item.enable_when is not None and item.enable_when.items() & open_ids:
+                total += 1
+                exact = False
+                open_ids.add(item.id)
+        return total, exact
+
+    def flags(self) -> tuple[Flag, ...]:
+        """The flags the answers so far raise, most urgent first, as `score` raises them.
+
+        Unlike `result()` this works mid-interview (a required item may still be open),
+        so a crisis answer can be acted on before the next question.
+        """
+        ctx = Context({k: v for k, v in self.answers.items() if v != DECLINED})
+        raised = [
+            Flag(rule.id, rule.level, rule.item)
+            for rule in self.questionnaire.flags
+            if rule.when.evaluate(ctx)
+        ]
+        return tuple(sorted(raised, key=lambda flag: flag.level.rank))
 
     # -- changing --------------------------------------------------------------------
 
