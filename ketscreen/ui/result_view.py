@@ -1,0 +1,287 @@
+"""The result screen, in the order CONTENT.md section 4 fixes.
+
+1. the crisis panel, when a crisis or emergency flag is raised (never a reassuring
+   headline above it);
+2. urgent health flags: "get medical advice today" and the region's route;
+3. the band, in words and colour, with the count ("4 of 10", "at least 4 of 10");
+4. the warning signs reported, in plain words;
+5. the other health alerts by urgency, with what to do (harm-reduction steps for risk);
+6. what to do next: guidance by band and readiness (section 5);
+7. the region's services, the disclaimer, the provenance line, the crisis-line footer.
+
+`render_result` draws it on any console (the screener, a saved copy, a counselor's
+report); `result_text` and `result_html` make the saved copies.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console, Group, RenderableType
+from rich.text import Text
+
+from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
+from ketscreen.core.scoring import Result
+from ketscreen.io.resources import Region
+from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
+from ketscreen.ui.console import THEME, make_console
+from ketscreen.ui.resources_view import KIND_LABELS, services_table
+from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
+
+DISCLAIMER = (
+    "This is a screening tool, not a diagnosis. Only a trained professional can diagnose "
+    "a substance use problem. Bring your result to a doctor or counselor to start that "
+    "conversation."
+)
+HARM_REDUCTION_TOPIC = "harm_reduction"
+"""The guidance topic with the safer-use steps (shown with risk flags, and first for
+someone not ready to change)."""
+
+_ALERT_LEVELS = (FlagLevel.SEE_DOCTOR, FlagLevel.HARM_REDUCTION)
+
+
+def _band_score_items(questionnaire: Questionnaire, result: Result) -> list[str]:
+    rule = questionnaire.band_rule
+    items = next(s.items for s in questionnaire.scores if s.id == rule.score)
+    return [item for item in items if item in result.asked]
+
+
+def count_line(questionnaire: Questionnaire, result: Result) -> str | None:
+    """ "4 of 10 warning signs", "At least 4 of 10 ...", or why there is no result."""
+    items = _band_score_items(questionnaire, result)
+    count = result.scores.get(questionnaire.band_rule.score)
+    if not items or count is None:
+        return None
+    total = len(items)
+    unanswered = sum(1 for item in items if item in result.missing)
+    band = questionnaire.band_rule.band(result.band)
+    if band.incomplete:
+        needed = total - questionnaire.band_rule.max_missing
+        return (
+            f"You answered {total - unanswered} of the {total} warning-sign questions; "
+            f"a result needs answers to at least {needed}."
+        )
+    if result.lower_bound:
+        verb = "was" if unanswered == 1 else "were"
+        return (
+            f"At least {count} of {total} warning signs. {unanswered} of these questions {verb} "
+            "not answered, so the number could be higher."
+        )
+    return f"{count} of {total} warning signs."
+
+
+def band_block(questionnaire: Questionnaire, result: Result) -> Block:
+    band = questionnaire.band_rule.band(result.band)
+    style = f"band.{band.id}"
+    label = Text(band.label, style=style)
+    if result.lower_bound:
+        label.append(" (at least)", style=style)
+    lines: list[Line] = [label, band.headline]
+    count = count_line(questionnaire, result)
+    if count:
+        lines.append(Text(count, style="heading"))
+    return Block("Your result", tuple(lines), style=style, boxed=True)
+
+
+def signs_block(questionnaire: Questionnaire, result: Result) -> Block | None:
+    """The signs reported, in the words of each item's `short`.
+
+    Counted: the band score's items answered yes. Also reported: any other yes/no item
+    answered yes that raised no flag (withdrawal, secrecy): they are signs, not alerts.
+    """
+    counted_ids = _band_score_items(questionnaire, result)
+    if not counted_ids:
+        return None
+    flagged = {flag.item for flag in result.flags}
+    answers = result.answers
+    counted = [questionnaire.items[i].short for i in counted_ids if answers.get(i) == "yes"]
+    also = [
+        item.short
+        for item in questionnaire.items.values()
+        if item.type is ItemType.YES_NO
+        and item.id not in counted_ids
+        and item.id not in flagged
+        and answers.get(item.id) == "yes"
+    ]
+    lines: list[Line] = []
+    if counted:
+        lines.extend(bullet_list(list[str | Text](counted)))
+    else:
+        lines.append(f"You did not report any of the {len(counted_ids)} warning signs.")
+    if also:
+        lines.append(Text("You also reported (not counted above):", style="heading"))
+        lines.extend(bullet_list(list[str | Text](also)))
+    return Block("Warning signs you reported", tuple(lines))
+
+
+def _topic_text(questionnaire: Questionnaire, topic_id: str) -> tuple[str, str] | None:
+    for topic in questionnaire.guidance.topics:
+        if topic.id == topic_id:
+            return topic.title, topic.text
+    return None
+
+
+def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
+    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do."""
+    labels = {rule.id: rule.label for rule in questionnaire.flags}
+    blocks = []
+    for level in _ALERT_LEVELS:
+        reported = [labels[flag.id] for flag in result.flags if flag.level is level]
+        if not reported:
+            continue
+        info = questionnaire.levels[level]
+        lines: list[Line] = [info.advice, *bullet_list(list[str | Text](reported))]
+        steps = _topic_text(questionnaire, HARM_REDUCTION_TOPIC)
+        if level is FlagLevel.HARM_REDUCTION and steps and HARM_REDUCTION_TOPIC in result.guidance:
+            lines.append(Text.assemble(("What helps: ", "heading"), steps[1]))
+        blocks.append(Block(info.label, tuple(lines), style=f"level.{level.value}"))
+    return blocks
+
+
+def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, str]]:
+    """Guidance as (title, text) in the order CONTENT.md section 5 asks for.
+
+    - `not_now`: safer-use steps first (even without a risk flag), then the open door;
+    - `thinking`: the band's advice, then pros and cons and who to talk to;
+    - `ready` / `already_trying`: concrete next steps first, then the band's advice;
+    - no readiness answer: the band's advice.
+    Then every other guidance topic the result raised, in questionnaire order. The
+    harm-reduction steps are left out here when the risk alerts already show them.
+    """
+    guidance = questionnaire.guidance
+    band_text = guidance.bands.get(result.band)
+    band_part = [("What we suggest", band_text)] if band_text else []
+    readiness = result.answers.get(guidance.readiness_item) if guidance.readiness_item else None
+    readiness_text = guidance.readiness.get(readiness) if isinstance(readiness, str) else None
+    ready_part = [("Where you are now", readiness_text)] if readiness_text else []
+    steps_with_alerts = HARM_REDUCTION_TOPIC in result.guidance and any(
+        flag.level is FlagLevel.HARM_REDUCTION for flag in result.flags
+    )
+    topic_ids = [
+        t for t in result.guidance if not (steps_with_alerts and t == HARM_REDUCTION_TOPIC)
+    ]
+    if readiness == "not_now":
+        lead = [] if steps_with_alerts else [HARM_REDUCTION_TOPIC]
+        rest = [t for t in topic_ids if t != HARM_REDUCTION_TOPIC]
+        return [
+            *_topics(questionnaire, lead),
+            *ready_part,
+            *band_part,
+            *_topics(questionnaire, rest),
+        ]
+    topics = _topics(questionnaire, topic_ids)
+    if readiness in ("ready", "already_trying"):
+        return [*ready_part, *band_part, *topics]
+    return [*band_part, *ready_part, *topics]
+
+
+def _topics(questionnaire: Questionnaire, ids: list[str]) -> list[tuple[str, str]]:
+    return [t for t in (_topic_text(questionnaire, i) for i in ids) if t]
+
+
+def next_steps_block(questionnaire: Questionnaire, result: Result) -> Block | None:
+    steps = next_steps(questionnaire, result)
+    if not steps:
+        return None
+    lines = tuple(Text.assemble((f"{title}: ", "heading"), text) for title, text in steps)
+    return Block("What you can do next", lines)
+
+
+def resources_part(region: Region, *, plain: bool) -> RenderableType:
+    """The region's services: a table in rich mode, one line each in plain mode."""
+    title = Text(f"Help in {region.name}", style="heading")
+    if not plain:
+        return Group(title, services_table(region))
+    order = {kind: index for index, kind in enumerate(KIND_LABELS)}
+    lines = tuple(
+        Bullet(f"{s.name} ({KIND_LABELS[s.kind].lower()}): {s.contact} ({s.hours})")
+        for s in sorted(region.services, key=lambda s: order[s.kind])
+    )
+    return render_block(Block(title, lines), plain=True)
+
+
+def provenance_line(result: Result) -> str:
+    p = result.provenance
+    return (
+        f"Questionnaire {p.questionnaire_id} version {p.questionnaire_version} "
+        f"(sha256 {p.questionnaire_sha256[:12]}), ketscreen {p.tool_version}, "
+        f"scored {p.scored_at}."
+    )
+
+
+def result_renderables(
+    questionnaire: Questionnaire,
+    result: Result,
+    region: Region,
+    *,
+    plain: bool,
+    with_footer: bool = True,
+) -> list[RenderableType]:
+    """Every part of the result screen, in order; print them with a blank line between."""
+    blocks: list[Block | None] = []
+    level = crisis_level(result.flags)
+    if level is not None:
+        blocks.append(crisis_block(level, region))
+    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
+        blocks.append(urgent_block(questionnaire, result.flags, region))
+    blocks.append(band_block(questionnaire, result))
+    blocks.append(signs_block(questionnaire, result))
+    blocks.extend(alert_blocks(questionnaire, result))
+    blocks.append(next_steps_block(questionnaire, result))
+    parts: list[RenderableType] = [render_block(b, plain=plain) for b in blocks if b]
+    parts.append(resources_part(region, plain=plain))
+    parts.append(Text(DISCLAIMER))
+    parts.append(Text(provenance_line(result), style="muted"))
+    if with_footer:
+        parts.append(footer(region, plain=plain))
+    return parts
+
+
+def render_result(
+    console: Console,
+    questionnaire: Questionnaire,
+    result: Result,
+    region: Region,
+    *,
+    plain: bool,
+    with_footer: bool = True,
+) -> None:
+    """Draw the result on `console` (rich or plain)."""
+    for index, part in enumerate(
+        result_renderables(questionnaire, result, region, plain=plain, with_footer=with_footer)
+    ):
+        if index:
+            console.print()
+        console.print(part)
+
+
+def result_text(
+    questionnaire: Questionnaire, result: Result, region: Region, *, width: int = 80
+) -> str:
+    """The result as plain text, for a saved copy."""
+    buffer = StringIO()
+    render_result(
+        make_console(buffer, width=width, plain=True), questionnaire, result, region, plain=True
+    )
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def result_html(
+    questionnaire: Questionnaire, result: Result, region: Region, *, width: int = 80
+) -> str:
+    """The result as a self-contained web page (inline styles, no scripts, no links out)."""
+    console = Console(
+        file=StringIO(),
+        width=width,
+        theme=THEME,
+        record=True,
+        color_system="truecolor",
+        force_terminal=True,
+        highlight=False,
+        emoji=False,
+    )
+    render_result(console, questionnaire, result, region, plain=False)
+    title = f"{questionnaire.title}: result"
+    return console.export_html(inline_styles=True).replace(
+        "<head>", f"<head>\n<title>{title}</title>", 1
+    )

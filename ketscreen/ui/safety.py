@@ -1,0 +1,92 @@
+"""What keeps a person safe on every screen (CONTENT.md section 4).
+
+- the crisis panel, shown at once after a crisis or emergency answer and first on the
+  result; at the emergency level it leads with "If you are in danger now, call ...";
+- the urgent-care block, above the band, with "get medical advice today" and the
+  region's route;
+- the footer naming the region's crisis line, on every screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.text import Text
+
+from ketscreen.core.model import FlagLevel, Questionnaire
+from ketscreen.core.scoring import Flag
+from ketscreen.io.resources import Region, Service
+from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list
+
+CRISIS_LEVELS = (FlagLevel.EMERGENCY, FlagLevel.CRISIS)
+CRISIS_TITLE = "Support is available now"
+
+
+def service_line(service: Service) -> str:
+    return f"{service.name}: {service.contact} ({service.hours})"
+
+
+def footer_text(region: Region) -> Text:
+    text = Text("Need to talk to someone now? ")
+    text.append(service_line(region.crisis_line), style="heading")
+    return text
+
+
+def footer(region: Region, *, plain: bool) -> RenderableType:
+    """The last lines of every screen: the region's crisis line."""
+    if plain:
+        return footer_text(region)
+    return Group(Rule(style="muted"), footer_text(region))
+
+
+def crisis_level(flags: Sequence[Flag]) -> FlagLevel | None:
+    """The most urgent crisis-type level among `flags` (emergency before crisis)."""
+    levels = [flag.level for flag in flags if flag.level in CRISIS_LEVELS]
+    return min(levels, key=lambda level: level.rank) if levels else None
+
+
+def _crisis_services(region: Region) -> list[Service]:
+    others = [s for s in region.of_kind("crisis") if s.id != region.crisis_line.id]
+    return [region.crisis_line, *others]
+
+
+def crisis_block(level: FlagLevel, region: Region) -> Block:
+    """The crisis panel. `now` (emergency) leads with the emergency number."""
+    danger = Text(f"If you are in danger now, call {region.emergency}.", style="heading")
+    services: list[Line] = [Bullet(service_line(service)) for service in _crisis_services(region)]
+    emergency = region.of_kind("emergency")
+    services.extend(Bullet(service_line(service)) for service in emergency)
+    if level is FlagLevel.EMERGENCY:
+        lines: list[Line] = [
+            danger,
+            "Thank you for telling us. You do not have to go through this alone.",
+            "Talk to someone now. These services are free and confidential:",
+            *services,
+        ]
+    else:
+        lines = [
+            Text("Thank you for telling us. Please talk to someone today.", style="heading"),
+            "These services are free and confidential:",
+            *services,
+            danger,
+        ]
+    return Block(CRISIS_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)
+
+
+def urgent_block(questionnaire: Questionnaire, flags: Sequence[Flag], region: Region) -> Block:
+    """Urgent health flags: what was reported, get medical advice today, and where."""
+    info = questionnaire.levels[FlagLevel.URGENT]
+    labels = {rule.id: rule.label for rule in questionnaire.flags}
+    reported = [labels[flag.id] for flag in flags if flag.level is FlagLevel.URGENT]
+    return Block(
+        info.label,
+        (
+            info.advice,
+            *bullet_list(list[str | Text](reported)),
+            Text.assemble(("Where to go: ", "heading"), region.urgent_care),
+        ),
+        style="level.urgent",
+        boxed=True,
+    )
