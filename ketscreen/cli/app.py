@@ -6,7 +6,8 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -83,6 +84,36 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The screener's options, shared by `ketscreen run` and bare `ketscreen` (DESIGN.md:
+# `ketscreen [run] [--region R] [--plain] [--questionnaire PATH]`).
+RegionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        "-r",
+        help="Whose helplines to show: US, UK, CA, AU, IE or INTL. "
+        "Default: $KETSCREEN_REGION, else your locale, else INTL.",
+        show_default=False,
+    ),
+]
+PlainOption = Annotated[
+    bool,
+    typer.Option(
+        "--plain",
+        help="Plain numbered lines: no colour, boxes or screen clearing (for screen readers "
+        "and scripts). Also on with NO_COLOR, TERM=dumb, or when not in a terminal.",
+    ),
+]
+QuestionnaireOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--questionnaire",
+        help="A questionnaire YAML file. Default: the built-in ketamine questionnaire.",
+        show_default=False,
+    ),
+]
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
@@ -93,10 +124,24 @@ def root(
         is_eager=True,
         help="Show the version and exit.",
     ),
+    region: RegionOption = None,
+    plain: PlainOption = False,
+    questionnaire: QuestionnaireOption = None,
 ) -> None:
-    """A private self-check for ketamine use problems. Not a diagnosis."""
+    """A private self-check for ketamine use problems. Not a diagnosis.
+
+    With no command, runs the self-check (the same as `ketscreen run`).
+    """
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        from ketscreen.cli.run import run
+
+        run(region=region, plain=plain, questionnaire=questionnaire)
+    elif region is not None or plain or questionnaire is not None:
+        raise typer.BadParameter(
+            "--region, --plain and --questionnaire before a command only apply to the "
+            f"self-check; put them after the command: ketscreen {ctx.invoked_subcommand} ...",
+            ctx=ctx,
+        )
 
 
 def stdout_is_terminal() -> bool:
