@@ -6,7 +6,7 @@ command functions so that start-up stays fast.
 
 from __future__ import annotations
 
-from ketscreen.cli import authoring, export, info  # noqa: F401  (register commands)
+from ketscreen.cli import authoring, export, info, sessions_cmd  # noqa: F401  (register commands)
 from ketscreen.cli.app import app
 
 __all__ = ["app", "main"]

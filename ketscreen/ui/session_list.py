@@ -1,0 +1,75 @@
+"""The `ketscreen sessions` listing: newest first, every coloured cell also in words.
+
+At 80 columns or more it is a table (the start time under the id, the counselor under
+the client, so it fits); narrower, each session is a short block of lines, which also
+reads better aloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ketscreen.io.session_store import Summary
+
+TABLE_MIN_WIDTH = 80
+
+
+def _started(iso: str) -> str:
+    """`2026-11-21T15:40:12Z` -> `2026-11-21 15:40` (UTC, said in the header)."""
+    return iso[:16].replace("T", " ")
+
+
+def _band(summary: Summary) -> Text:
+    if summary.band is None:
+        return Text("no result yet", style="muted")
+    words = summary.band.replace("_", " ")
+    if summary.lower_bound:
+        words = f"at least {words}"
+    return Text(words, style=f"band.{summary.band}")
+
+
+def _level(summary: Summary) -> Text:
+    if summary.top_flag_level is None:
+        return Text("none", style="muted")
+    return Text(summary.top_flag_level.replace("_", " "), style=f"level.{summary.top_flag_level}")
+
+
+def _table(sessions: Sequence[Summary]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, leading=1)
+    table.add_column("Session\nstarted (UTC)", no_wrap=True)
+    table.add_column("Client\ncounselor", overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Band")
+    table.add_column("Top flag")
+    for s in sessions:
+        who = Text(s.client)
+        who.append(f"\n{s.counselor or '-'}", style="muted")
+        table.add_row(f"{s.id}\n{_started(s.started)}", who, s.status, _band(s), _level(s))
+    return table
+
+
+def _block(s: Summary) -> Text:
+    text = Text(s.id, style="heading")
+    text.append(f"  {s.status}\n")
+    text.append(f"  client {s.client}, counselor {s.counselor or '-'}\n")
+    text.append(f"  started {_started(s.started)} UTC\n")
+    text.append("  band ")
+    text.append_text(_band(s))
+    text.append(", top flag ")
+    text.append_text(_level(s))
+    return text
+
+
+def render_sessions(sessions: Sequence[Summary], console: Console) -> None:
+    if console.width >= TABLE_MIN_WIDTH:
+        console.print(_table(sessions))
+    else:
+        for s in sessions:
+            console.print(_block(s))
+    count = len(sessions)
+    console.print(Text(f"{count} session{'s' if count != 1 else ''}, newest first.", style="muted"))
