@@ -13,7 +13,7 @@ from ketscreen.io.resources import load_resources
 from ketscreen.io.sessions import Session
 from ketscreen.ui.reports import ReportFormat, format_for_path, formatter_for, render_report
 from ketscreen.ui.reports.as_markdown import escape
-from ketscreen.ui.reports.content import DISCLAIMER
+from ketscreen.ui.result_view import DISCLAIMER
 from tests.conftest import full_answers
 
 SID = "20261121-100000-abcde"

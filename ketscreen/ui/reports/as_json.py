@@ -10,12 +10,8 @@ import json
 from typing import Any
 
 from ketscreen.core.conditions import Answer
-from ketscreen.ui.reports.content import (
-    CONFIDENTIAL,
-    DISCLAIMER,
-    AnswerRow,
-    SessionReport,
-)
+from ketscreen.ui.reports.content import CONFIDENTIAL, AnswerRow, SessionReport
+from ketscreen.ui.result_view import DISCLAIMER
 
 FORMAT = "ketscreen-report/1"
 

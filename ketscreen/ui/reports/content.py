@@ -19,12 +19,8 @@ from ketscreen.core.scoring import Result
 from ketscreen.io.resources import Region
 from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.resources_view import KIND_LABELS
+from ketscreen.ui.result_view import DISCLAIMER
 
-DISCLAIMER = (
-    "This is a screening tool, not a diagnosis. Only a trained professional can diagnose a "
-    "substance use problem. Bring your result to a doctor or counselor to start that "
-    "conversation."
-)
 CONFIDENTIAL = (
     "Confidential: this report holds health information about the client. Keep it secure "
     "and share it only as agreed with the client, within the limits of confidentiality "
