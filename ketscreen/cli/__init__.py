@@ -6,11 +6,17 @@ command functions so that start-up stays fast.
 
 from __future__ import annotations
 
-from ketscreen.cli import authoring, export, info, sessions_cmd  # noqa: F401  (register commands)
+import sys
+
+from ketscreen.cli import authoring, export, info, run, sessions_cmd  # noqa: F401  (register commands)
 from ketscreen.cli.app import app
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app(prog_name="ketscreen")
+    code = run.run_without_typer(sys.argv[1:])  # the screener starts faster without Typer
+    if code is None:
+        app(prog_name="ketscreen")
+    else:
+        sys.exit(code)

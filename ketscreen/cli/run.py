@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
 
 from ketscreen.cli.app import (
     PlainOption,
@@ -13,6 +18,7 @@ from ketscreen.cli.app import (
     handle_errors,
     warn,
 )
+from ketscreen.errors import ExitCode
 
 
 @app.command("run")
@@ -41,3 +47,48 @@ def run(
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
     terminal = Terminal(make_console(plain=is_plain), sys.stdin, plain=is_plain)
     run_screener(terminal, loaded, load_resources()[choice.code], choice)
+
+
+def screener_options(argv: Sequence[str]) -> dict[str, Any] | None:
+    """The options of a plain screener invocation, read without Typer; else None.
+
+    `ketscreen`, `ketscreen run` and either with `--region R` / `-r R` /
+    `--region=R`, `--plain`, `--questionnaire PATH` are read here. Anything else
+    (help, version, other commands, a missing value, an unknown option) returns None,
+    and Typer parses it as usual, with its help and error messages.
+
+    Why: Typer 0.29 coerces option values through pydantic, whose import takes about
+    as long as importing Typer, Rich and PyYAML together; DESIGN.md wants the first
+    question on screen within 2x of that. The options mean exactly what they mean to
+    Typer: the same `run` function receives them.
+    """
+    args = list(argv)
+    if args[:1] == ["run"]:
+        args.pop(0)
+    options: dict[str, Any] = {"region": None, "plain": False, "questionnaire": None}
+    while args:
+        arg = args.pop(0)
+        name, equals, value = arg.partition("=")
+        if arg == "--plain":
+            options["plain"] = True
+        elif name in ("--region", "--questionnaire") and equals and value:
+            options[name[2:]] = value
+        elif arg in ("--region", "-r", "--questionnaire") and args and args[0][:1] != "-":
+            options["questionnaire" if arg == "--questionnaire" else "region"] = args.pop(0)
+        else:
+            return None
+    if options["questionnaire"] is not None:
+        options["questionnaire"] = Path(options["questionnaire"])
+    return options
+
+
+def run_without_typer(argv: Sequence[str]) -> int | None:
+    """Run the screener for a plain invocation; its exit code, or None to use Typer."""
+    options = screener_options(argv)
+    if options is None:
+        return None
+    try:
+        run(**options)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    return int(ExitCode.OK)

@@ -1,0 +1,305 @@
+"""The result screen: order of safety information, counts, guidance, copies, paging."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from ketscreen.core.interview import Interview
+from ketscreen.core.model import Questionnaire
+from ketscreen.core.scoring import Result
+from ketscreen.io.resources import load_resources
+from ketscreen.ui.console import THEME
+from ketscreen.ui.result_view import (
+    DISCLAIMER,
+    count_line,
+    next_steps,
+    render_result,
+    result_html,
+    result_text,
+)
+from ketscreen.ui.safety import footer
+from ketscreen.ui.screener import show_paged
+from ketscreen.ui.terminal import Terminal
+from tests.conftest import full_answers
+from tests.interview_helpers import SCORED_AT, keys_for, run, tidy
+
+UK = load_resources()["UK"]
+
+
+def result_of(questionnaire: Questionnaire, **changes: object) -> Result:
+    return Interview(questionnaire, full_answers(**changes)).result(scored_at=SCORED_AT)
+
+
+def severe_crisis(questionnaire: Questionnaire) -> Result:
+    example = {e.name: e for e in questionnaire.examples}["severe with urgent flags"]
+    answers = {**example.answers, "self_harm": "past_month"}
+    return Interview(questionnaire, answers).result(scored_at=SCORED_AT)
+
+
+def rendered(
+    questionnaire: Questionnaire, result: Result, *, width: int = 80, plain: bool = True
+) -> str:
+    buffer = StringIO()
+    console = Console(file=buffer, width=width, color_system=None, theme=THEME, highlight=False)
+    render_result(console, questionnaire, result, UK, plain=plain)
+    return tidy(buffer.getvalue())
+
+
+# -- guidance order (CONTENT.md section 5) ---------------------------------------------
+
+
+def titles(questionnaire: Questionnaire, result: Result) -> list[str]:
+    return [title for title, _ in next_steps(questionnaire, result)]
+
+
+def test_not_now_leads_with_safer_use_steps_and_the_open_door(
+    questionnaire: Questionnaire,
+) -> None:
+    result = result_of(questionnaire, readiness="not_now", freq_3m="weekly")
+    assert titles(questionnaire, result) == [
+        "Lowering your risk",  # safer-use steps even without a risk flag
+        "Where you are now",
+        "What we suggest",
+        "Frequent use",
+        "If someone else is in trouble",
+    ]
+    assert next_steps(questionnaire, result)[1][1].startswith("That is your choice.")
+
+
+def test_not_now_with_risk_flags_shows_the_steps_once_with_the_alerts(
+    questionnaire: Questionnaire,
+) -> None:
+    result = result_of(questionnaire, readiness="not_now", use_alone="yes")
+    assert titles(questionnaire, result)[0] == "Where you are now"
+    text = rendered(questionnaire, result)
+    assert text.count("Start low and go slow.") == 1
+    risk = text.index("Lower your risk\n")
+    assert text.index("What helps: Do not mix ketamine", risk) < text.index("What you can do next")
+
+
+def test_thinking_gives_the_band_advice_then_pros_and_cons(questionnaire: Questionnaire) -> None:
+    result = result_of(questionnaire, readiness="thinking")
+    assert titles(questionnaire, result) == [
+        "What we suggest",
+        "Where you are now",
+        "If someone else is in trouble",
+    ]
+
+
+@pytest.mark.parametrize("readiness", ["ready", "already_trying"])
+def test_ready_gives_concrete_next_steps_first(
+    questionnaire: Questionnaire, readiness: str
+) -> None:
+    result = result_of(questionnaire, readiness=readiness, withdrawal="yes")
+    assert titles(questionnaire, result) == [
+        "Where you are now",
+        "What we suggest",
+        "Stopping safely",
+        "If someone else is in trouble",
+    ]
+
+
+def test_no_readiness_answer_gives_the_band_advice(questionnaire: Questionnaire) -> None:
+    result = result_of(questionnaire, readiness="declined")
+    assert titles(questionnaire, result) == ["What we suggest", "If someone else is in trouble"]
+
+
+# -- counts ------------------------------------------------------------------------------
+
+
+def test_count_lines(questionnaire: Questionnaire) -> None:
+    assert count_line(questionnaire, result_of(questionnaire, craving="yes")) == (
+        "1 of 10 warning signs."
+    )
+    lower = result_of(questionnaire, craving="yes", tolerance="declined")
+    assert count_line(questionnaire, lower) == (
+        "At least 1 of 10 warning signs. 1 of these questions was not answered, so the "
+        "number could be higher."
+    )
+    no_use = Interview(questionnaire, {"use_12m": "no", "self_harm": "no"}).result()
+    assert count_line(questionnaire, no_use) is None
+
+
+def test_withdrawal_and_secrecy_are_signs_but_not_counted(questionnaire: Questionnaire) -> None:
+    result = result_of(questionnaire, withdrawal="yes", secrecy="yes", craving="yes")
+    text = rendered(questionnaire, result)
+    assert (
+        "Warning signs you reported\n"
+        "- Strong cravings or urges\n"
+        "You also reported (not counted above):\n"
+        "- Felt unwell after cutting down or stopping\n"
+        "- Hid or lied about use\n"
+    ) in text
+    assert "1 of 10 warning signs." in text
+
+
+# -- safety order and regions --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", ["US", "UK", "CA", "AU", "IE", "INTL"])
+def test_urgent_flags_give_the_regions_route(questionnaire: Questionnaire, region: str) -> None:
+    result = result_of(questionnaire, urine_retention="yes")
+    buffer = StringIO()
+    console = Console(file=buffer, width=200, color_system=None, theme=THEME)
+    chosen = load_resources()[region]
+    render_result(console, questionnaire, result, chosen, plain=True)
+    text = buffer.getvalue()
+    assert f"Where to go: {chosen.urgent_care}\n" in text
+    assert text.index("Get medical advice today") < text.index("Your result")
+    assert f"Help in {chosen.name}" in text
+
+
+@pytest.mark.parametrize("width", [60, 100, 120])
+@pytest.mark.parametrize("plain", [False, True])
+def test_result_layout_at_each_width(questionnaire: Questionnaire, width: int, plain: bool) -> None:
+    text = rendered(questionnaire, severe_crisis(questionnaire), width=width, plain=plain)
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines)
+    order = [
+        text.index("Support is available now"),
+        text.index("Get medical advice today"),
+        text.index("Your result"),
+        text.index("Warning signs you reported"),
+        text.index("See a doctor"),
+        text.index("Lower your risk"),
+        text.index("What you can do next"),
+        text.index("Help in United Kingdom"),
+        text.index("This is a screening tool"),
+        text.index("Questionnaire ketamine version 1.0.0"),
+        text.rindex("Need to talk to someone now?"),
+    ]
+    assert order == sorted(order)
+    # crisis level: talk to someone today first, the emergency number after
+    assert text.index("Please talk to someone today") < text.index("call 999.")
+    flat = " ".join(text.replace("│", " ").split())
+    assert DISCLAIMER in flat
+    if plain:
+        assert not re.search("[│╭╰━┃]", text)
+    else:
+        panels = [line for line in lines if line.startswith("╭─")]
+        assert [p.split("─ ")[1].split(" ─")[0] for p in panels] == [
+            "Support is available now",
+            "Get medical advice today",
+            "Your result",
+        ]
+        boxed = [line for line in lines if line.startswith("│")]
+        assert all(len(line) == width and line.endswith("│") for line in boxed)
+
+
+def test_band_is_shown_in_words_and_in_colour(questionnaire: Questionnaire) -> None:
+    buffer = StringIO()
+    console = Console(file=buffer, width=80, color_system="standard", force_terminal=True)
+    console.push_theme(THEME)
+    render_result(console, questionnaire, severe_crisis(questionnaire), UK, plain=False)
+    # band.severe is bold red: SGR 1 (bold) and 31 (red) just before the words
+    assert re.search(r"\x1b\[1;31mMany warning signs", buffer.getvalue())
+
+
+# -- copies ------------------------------------------------------------------------------
+
+
+def test_text_copy_is_the_plain_result(questionnaire: Questionnaire) -> None:
+    text = result_text(questionnaire, severe_crisis(questionnaire), UK)
+    assert text.startswith("Support is available now\n")
+    assert all(line == line.rstrip() for line in text.splitlines())
+    assert "Need to talk to someone now? Samaritans" in text
+
+
+def test_html_copy_is_a_self_contained_page(questionnaire: Questionnaire) -> None:
+    page = result_html(questionnaire, severe_crisis(questionnaire), UK)
+    assert "<title>Ketamine use self-check: result</title>" in page
+    assert "Many warning signs" in page and "Support is available now" in page
+    assert "<script" not in page and "http" not in page.split("<body", 1)[0].lower()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_save_a_text_copy_only_when_asked(
+    questionnaire: Questionnaire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    screen = run(questionnaire, ["", "3", "1", "", "t", ""], width=200)
+    saved = tmp_path / "ketscreen-result.txt"
+    assert screen.result is not None
+    assert saved.read_text(encoding="utf-8") == result_text(questionnaire, screen.result, UK)
+    assert _mode(saved) == 0o600
+    assert (
+        "Save a copy (t or h), or press Enter to finish: t "
+        "Save a text file to which file? Press Enter for ketscreen-result.txt: "
+        f"Saved a copy to {saved}. Only your user account can open it (file mode 0600). "
+        "Save another copy (t or h), or press Enter to finish:"
+    ) in " ".join(screen.out.split())
+    assert os.listdir(tmp_path) == ["ketscreen-result.txt"]
+
+
+def test_nothing_is_written_without_asking(
+    questionnaire: Questionnaire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run(questionnaire, ["", *keys_for(questionnaire, full_answers()), "", ""])
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_existing_file_is_never_replaced_silently(
+    questionnaire: Questionnaire, tmp_path: Path
+) -> None:
+    kept = tmp_path / "mine.html"
+    kept.write_text("precious", encoding="utf-8")
+    replaced = tmp_path / "old.txt"
+    replaced.write_text("old", encoding="utf-8")
+    typed = ["", "3", "1", ""]
+    typed += ["h", str(kept), ""]  # exists: Enter keeps it
+    typed += ["h", str(tmp_path)]  # a folder
+    typed += ["x"]  # not a choice
+    typed += ["t", str(replaced), "y"]  # exists: y replaces it
+    typed += ["t", str(tmp_path / "no-such-folder" / "r.txt")]  # cannot be written
+    typed += [""]
+    screen = run(questionnaire, typed, width=200)
+    assert kept.read_text(encoding="utf-8") == "precious"
+    assert replaced.read_text(encoding="utf-8").startswith("Your result\n")
+    assert _mode(replaced) == 0o600
+    out = " ".join(screen.out.split())
+    assert f"{kept} already exists. Type y to replace it, or press Enter to choose" in out
+    assert f"{tmp_path} is a folder; give a file name." in out
+    assert '"x" is not a choice here. Type t, h, or press Enter.' in out
+    assert "Could not save: " in out and "no such folder" in out
+    assert sorted(os.listdir(tmp_path)) == ["mine.html", "old.txt"]
+
+
+# -- paging in a real (rich) terminal ------------------------------------------------------
+
+
+def test_a_long_result_is_shown_a_page_at_a_time_with_the_footer_on_each(
+    questionnaire: Questionnaire,
+) -> None:
+    from ketscreen.ui.result_view import result_renderables
+
+    buffer = StringIO()
+    console = Console(
+        file=buffer, width=60, height=24, force_terminal=True, color_system=None, theme=THEME
+    )
+    term = Terminal(console, StringIO("\n" * 10), plain=False)
+    parts = result_renderables(
+        questionnaire, severe_crisis(questionnaire), UK, plain=False, with_footer=False
+    )
+    show_paged(term, parts, footer(UK, plain=False))
+    pages = buffer.getvalue().split("\x1b[2J\x1b[H")  # each new page clears the screen
+    first = pages[0].splitlines()
+    assert first[0].startswith("╭─ Support is available now")
+    assert len(first) <= 24
+    prompts = re.findall(r"Press Enter to read on \(page (\d+) of (\d+)\):", buffer.getvalue())
+    total = int(prompts[0][1])
+    assert total >= 4 and [int(n) for n, _ in prompts] == list(range(1, total))
+    assert len(pages) == total
+    assert "scored 2026-11-21T12:00:00Z." in pages[-1]
+    for page in pages:
+        assert "Need to talk to someone now? Samaritans" in page
