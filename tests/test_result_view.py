@@ -303,3 +303,19 @@ def test_a_long_result_is_shown_a_page_at_a_time_with_the_footer_on_each(
     assert "scored 2026-11-21T12:00:00Z." in pages[-1]
     for page in pages:
         assert "Need to talk to someone now? Samaritans" in page
+
+
+def test_the_readme_picture_is_drawn_by_the_tool_and_up_to_date() -> None:
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "make_screenshot.py"
+    spec = importlib.util.spec_from_file_location("make_screenshot", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    svg = module.result_svg()
+    words = svg.replace("&#160;", " ")
+    assert "Several warning signs" in words and "5 of 10 warning signs." in words
+    assert module.TARGET.read_text(encoding="utf-8") == svg, (
+        "docs/result.svg is out of date: run python scripts/make_screenshot.py"
+    )
