@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ketscreen.cli import app
-from ketscreen.cli.run import screener_options
+from ketscreen.cli.run import run_without_typer, screener_options
 from ketscreen.io.questionnaires import builtin_path
 
 runner = CliRunner()
@@ -181,3 +181,9 @@ def test_errors_on_the_fast_path_are_the_same_one_line() -> None:
         2,
         "Error: --region 'XX' is not known; use one of US, UK, CA, AU, IE, INTL\n",
     )
+
+
+def test_run_without_typer_returns_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_without_typer(["--help"]) is None  # Typer's to answer
+    assert run_without_typer(["run", "--region", "XX"]) == 2
+    assert capsys.readouterr().err.startswith("Error: --region 'XX' is not known")

@@ -258,3 +258,9 @@ def test_rich_crisis_panel_during_the_interview(questionnaire: Questionnaire, wi
     top = next(i for i, line in enumerate(lines) if "Support is available now" in line)
     assert lines[top].startswith("╭─ Support is available now")
     assert lines[top + 1] == "│ If you are in danger now, call 999.".ljust(width - 1) + "│"
+
+
+def test_a_closed_or_odd_stream_is_not_a_terminal() -> None:
+    closed = StringIO()
+    closed.close()
+    assert want_plain(False, {"TERM": "xterm"}, closed, _Tty()) is True

@@ -537,3 +537,73 @@ def test_every_screen_names_the_regions_crisis_line(
     line = f"Need to talk to someone now? {crisis.name}: {crisis.contact} ({crisis.hours})"
     # welcome, question 1, question 2, review, result (long lines may wrap)
     assert " ".join(screen.out.split()).count(line) == 5
+
+
+def test_going_back_to_a_declined_question_says_so(questionnaire: Questionnaire) -> None:
+    screen = run(questionnaire, ["", "1", "s", "b", "q"])
+    revisit = screen.out[screen.out.index("Your answer: b") :]
+    assert "Your answer now: prefer not to say.\n" in revisit
+    assert "Type a number and press Enter, or just press Enter to keep your answer." in (
+        " ".join(revisit.split())
+    )
+
+
+def test_a_change_on_the_review_that_removes_answers_is_announced_there(
+    questionnaire: Questionnaire,
+) -> None:
+    typed = ["", *keys_for(questionnaire, full_answers()), "1", "3", "", ""]
+    screen = run(questionnaire, typed)
+    after_review = screen.out[screen.out.index("Your choice: 1") :]
+    assert between(after_review, "Your answer: 3\n", "This is everything") == (
+        "Your answer: 3\n"
+        "\n"
+        "Because of that change, 28 questions no longer apply; their answers were\n"
+        "removed.\n"
+        "Check your answers\n"
+    )
+    assert screen.result is not None and screen.result.band == "no_recent_use"
+
+
+def test_welcome_takes_only_enter_or_q(questionnaire: Questionnaire) -> None:
+    screen = run(questionnaire, ["yes", "q"])
+    assert (
+        "Press Enter to start, or type q to stop: yes\nPress Enter to start, or type q to stop.\n"
+    ) in screen.out
+
+
+def test_help_on_a_choose_all_question(questionnaire: Questionnaire) -> None:
+    screen = run(questionnaire, ["", "1", "2", "?", "q"])
+    assert between(screen.out, "Your answer: ?\n", "Your answer: q") == (
+        "Your answer: ?\n"
+        "Help\n"
+        "- Type one or more numbers (like 1 3) and press Enter.\n"
+        "- Choose all that apply: separate the numbers with spaces.\n"
+        "- b: back\n"
+        "- s: prefer not to say: that is fine, the question is left out of your result\n"
+        "- ?: help\n"
+        "- q: quit: stop now\n"
+    )
+
+
+def test_ctrl_c_leaves_the_crisis_line_on_screen(questionnaire: Questionnaire) -> None:
+    from io import StringIO
+
+    from ketscreen.io.resources import choose_region, load_resources
+    from ketscreen.ui.screener import run_screener
+    from tests.interview_helpers import output, terminal
+
+    class CtrlCAfter(StringIO):
+        def readline(self, size: int | None = -1) -> str:
+            line = super().readline()
+            if not line:
+                raise KeyboardInterrupt
+            return line
+
+    term = terminal([])
+    term.stream = CtrlCAfter("\n3\n3\n")  # no use, thoughts of self-harm now, then Ctrl-C
+    with pytest.raises(KeyboardInterrupt):
+        run_screener(term, questionnaire, load_resources()["UK"], choose_region("UK", {}))
+    ending = output(term).split("When you are ready, press Enter to go on, or q to stop:")[1]
+    # the crisis panel again, then the crisis line; the CLI then says nothing was saved
+    assert ending.startswith("\nSupport is available now\nIf you are in danger now, call 999.")
+    assert ending.endswith("Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)\n")
