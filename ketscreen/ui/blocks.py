@@ -58,14 +58,9 @@ def render_block(block: Block, *, plain: bool) -> RenderableType:
     """The block as one renderable: a panel (rich, boxed), or a heading and lines."""
     body = [_line(line, plain=plain) for line in block.lines]
     title = _text(block.title).copy()
-    if block.boxed and not plain:
-        title.stylize(block.style)
-        return Panel(
-            Group(*body),
-            title=title,
-            title_align="left",
-            border_style=block.style,
-            padding=(0, 1),
-        )
     title.stylize(block.style)
+    if block.boxed and not plain:
+        return Panel(
+            Group(*body), title=title, title_align="left", border_style=block.style, padding=(0, 1)
+        )
     return Group(title, *body)

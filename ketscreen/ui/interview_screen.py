@@ -127,8 +127,11 @@ def _join_or(words: list[str]) -> str:
 
 
 def show_welcome(term: Terminal, welcome: Welcome, region: Region, choice: RegionChoice) -> bool:
-    """The welcome screen; False when the person types q."""
-    term.new_screen()
+    """The welcome screen; False when the person types q.
+
+    It does not clear the screen, so that a warning printed before it stays in view.
+    """
+    term.print()
     region_line = Text.assemble(
         ("Help shown for: ", "heading"),
         f"{region.name} ({HOW[choice.how]}). To change it, start again with --region "
