@@ -543,3 +543,31 @@ def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire
     assert found["result.nothing"]["extension"][0]["valueExpression"]["expression"] == "0"
     assert "result.flags" not in found
     FhirQuestionnaire.model_validate(resource)
+
+
+def test_a_response_with_no_result_yet_and_an_author(questionnaire: Questionnaire) -> None:
+    """An intake with no answer yet is a response without items; the counselor is author."""
+    resource = response_to_fhir(
+        questionnaire, None, status="in-progress", author="Sam", resource_id="s-1"
+    )
+    QuestionnaireResponse.model_validate(resource)
+    assert "item" not in resource and "authored" not in resource
+    assert "extension" not in resource
+    assert resource["author"] == {"display": "Sam"}
+    assert "No result yet" in resource["text"]["div"]
+    record = one(questionnaire, resource)
+    assert (record.error, record.answers, record.stored) == (None, {}, {})
+
+
+def test_a_result_without_a_scoring_time(questionnaire: Questionnaire) -> None:
+    result = score(questionnaire, {"use_12m": "no", "self_harm": "no"})
+    result = dataclasses.replace(
+        result, provenance=dataclasses.replace(result.provenance, scored_at="")
+    )
+    resource = response_to_fhir(questionnaire, result)
+    QuestionnaireResponse.model_validate(resource)
+    assert "authored" not in resource
+    assert [e["url"] for e in resource["extension"][0]["extension"]] == [
+        "questionnaireSha256",
+        "toolVersion",
+    ]

@@ -155,7 +155,7 @@ def plain(fmt: ReportFormat, text: str) -> str:
     return " ".join(text.split())
 
 
-PEOPLE_FORMATS = [f for f in ReportFormat if f is not ReportFormat.JSON]
+PEOPLE_FORMATS = [f for f in ReportFormat if f not in (ReportFormat.JSON, ReportFormat.FHIR)]
 
 
 @pytest.mark.parametrize("fmt", PEOPLE_FORMATS)
@@ -226,7 +226,12 @@ def test_counts_are_at_least_when_answers_are_missing(busy: Session, fmt: Report
 def test_an_unfinished_session_says_so(questionnaire: Questionnaire, fmt: ReportFormat) -> None:
     session = run(questionnaire, {"use_12m": "yes", "freq_3m": "weekly"}, finish=False)
     text = render_report(session, fmt)
-    if fmt is ReportFormat.JSON:
+    if fmt is ReportFormat.FHIR:
+        data = json.loads(text)
+        assert data["status"] == "in-progress"
+        [band] = [i for i in data["item"][-1]["item"] if i["linkId"] == "result.band"]
+        assert band["answer"][0]["valueCoding"]["code"] == "incomplete"
+    elif fmt is ReportFormat.JSON:
         data = json.loads(text)
         assert data["session"]["status"] == "in-progress"
         assert data["session"]["unanswered"][0] == "routes"
@@ -241,7 +246,9 @@ def test_an_unfinished_session_says_so(questionnaire: Questionnaire, fmt: Report
 def test_a_session_with_no_answer_yet(questionnaire: Questionnaire, fmt: ReportFormat) -> None:
     session = Session.start(SID, questionnaire, "C-0042", at=at(0))
     text = render_report(session, fmt)
-    if fmt is ReportFormat.JSON:
+    if fmt is ReportFormat.FHIR:
+        assert "item" not in json.loads(text)
+    elif fmt is ReportFormat.JSON:
         assert json.loads(text)["result"] is None
     else:
         words = plain(fmt, text)

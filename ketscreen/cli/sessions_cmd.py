@@ -78,7 +78,8 @@ def report(
         typer.Option(
             "--format",
             "-f",
-            help="text, md (Markdown), html (prints on A4 and Letter) or json. "
+            help="text, md (Markdown), html (prints on A4 and Letter), json, or fhir "
+            "(an HL7 FHIR QuestionnaireResponse). "
             "Default: from the -o file name, else text.",
             show_default=False,
         ),

@@ -48,9 +48,10 @@ from ketscreen.io.fhir.questionnaire import (
 
 def response_to_fhir(
     q: Questionnaire,
-    result: Result,
+    result: Result | None,
     *,
     respondent_id: str | None = None,
+    author: str | None = None,
     status: str = "completed",
     authored: str | None = None,
     resource_id: str | None = None,
@@ -58,21 +59,27 @@ def response_to_fhir(
     """The QuestionnaireResponse for one scored response.
 
     `status` is a FHIR QuestionnaireResponse status (ketscreen's session statuses are the
-    same words); `authored` defaults to the time the result was scored.
+    same words); `authored` defaults to the time the result was scored. `author` is who
+    recorded the answers (a counselor). `result` None is an intake with no answer yet:
+    a response with no items.
     """
-    prov = result.provenance
-    if (prov.questionnaire_id, prov.questionnaire_version) != (q.id, q.version):
-        raise FhirError(
-            f"the result was scored with questionnaire {prov.questionnaire_id} "
-            f"{prov.questionnaire_version}, not {q.id} {q.version}"
-        )
+    if result is not None:
+        prov = result.provenance
+        if (prov.questionnaire_id, prov.questionnaire_version) != (q.id, q.version):
+            raise FhirError(
+                f"the result was scored with questionnaire {prov.questionnaire_id} "
+                f"{prov.questionnaire_version}, not {q.id} {q.version}"
+            )
     if status not in RESPONSE_STATUSES:
         raise FhirError(f"status {status!r} is not one of {', '.join(RESPONSE_STATUSES)}")
     resource: dict[str, Any] = {"resourceType": "QuestionnaireResponse"}
     if resource_id:
         resource["id"] = resource_id
-    label = q.band_rule.band(result.band).label
-    summary = f"Result: {'at least ' if result.lower_bound else ''}{label}."
+    if result is None:
+        summary = "No result yet: no question has been answered."
+    else:
+        label = q.band_rule.band(result.band).label
+        summary = f"Result: {'at least ' if result.lower_bound else ''}{label}."
     resource["text"] = {
         "status": "generated",
         "div": (
@@ -80,25 +87,33 @@ def response_to_fhir(
             f"<p>{html.escape(summary)}</p><p>{html.escape(DISCLAIMER)}</p></div>"
         ),
     }
-    resource["extension"] = [
-        {
-            "url": EXT_PROVENANCE,
-            "extension": [
-                {"url": "questionnaireSha256", "valueString": prov.questionnaire_sha256},
-                {"url": "toolVersion", "valueString": prov.tool_version},
-                {"url": "scoredAt", "valueDateTime": prov.scored_at},
-            ],
-        }
-    ]
+    if result is not None:
+        resource["extension"] = [_provenance(result)]
     resource["questionnaire"] = canonical(q)
     resource["status"] = status
     if respondent_id:
         resource["subject"] = {
             "identifier": {"system": RESPONDENT_SYSTEM, "value": respondent_id},
         }
-    resource["authored"] = authored or prov.scored_at
-    resource["item"] = [*_answer_groups(q, result), _result_group(q, result)]
+    when = authored or (result.provenance.scored_at if result else None)
+    if when:
+        resource["authored"] = when
+    if author:
+        resource["author"] = {"display": author}
+    if result is not None:
+        resource["item"] = [*_answer_groups(q, result), _result_group(q, result)]
     return resource
+
+
+def _provenance(result: Result) -> dict[str, Any]:
+    prov = result.provenance
+    parts: list[dict[str, Any]] = [
+        {"url": "questionnaireSha256", "valueString": prov.questionnaire_sha256},
+        {"url": "toolVersion", "valueString": prov.tool_version},
+    ]
+    if prov.scored_at:
+        parts.append({"url": "scoredAt", "valueDateTime": prov.scored_at})
+    return {"url": EXT_PROVENANCE, "extension": parts}
 
 
 def _answer_groups(q: Questionnaire, result: Result) -> list[dict[str, Any]]:

@@ -2,10 +2,10 @@
 
 A format is an object with a file `suffix` and `format(report) -> str`, chosen by a
 member of `ReportFormat` through the exhaustive `match` in `formatter_for`. To add a
-format (FHIR is planned): add a member, a module with its formatter, and one `case`
-arm; mypy then checks the match is still exhaustive, and the tests that loop over every
-member cover it. A formatter gets the whole `SessionReport`, including the `Session`
-(answers, notes, events) and its questionnaire, so it needs nothing else.
+format: add a member, a module with its formatter, and one `case` arm; mypy then checks
+the match is still exhaustive, and the tests that loop over every member cover it. A
+formatter gets the whole `SessionReport`, including the `Session` (answers, notes,
+events) and its questionnaire, so it needs nothing else.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class ReportFormat(str, Enum):
     MARKDOWN = "md"
     HTML = "html"
     JSON = "json"
+    FHIR = "fhir"
 
 
 class Formatter(Protocol):
@@ -51,17 +52,23 @@ def formatter_for(fmt: ReportFormat) -> Formatter:
             from ketscreen.ui.reports.as_json import JsonFormat
 
             return JsonFormat()
+        case ReportFormat.FHIR:
+            from ketscreen.ui.reports.as_fhir import FhirFormat
+
+            return FhirFormat()
         case _:
             assert_never(fmt)
 
 
 def format_for_path(path: Path) -> ReportFormat | None:
     """The format an output file name asks for (`report.html` -> HTML), if any."""
-    suffix = path.suffix.lower()
-    for fmt in ReportFormat:
-        if formatter_for(fmt).suffix == suffix:
+    name = path.name.lower()
+    # Longest suffix first, so that `r.fhir.json` is FHIR and `r.json` is JSON.
+    by_length = sorted(ReportFormat, key=lambda fmt: -len(formatter_for(fmt).suffix))
+    for fmt in by_length:
+        if name.endswith(formatter_for(fmt).suffix):
             return fmt
-    return {".markdown": ReportFormat.MARKDOWN, ".htm": ReportFormat.HTML}.get(suffix)
+    return {".markdown": ReportFormat.MARKDOWN, ".htm": ReportFormat.HTML}.get(path.suffix.lower())
 
 
 def render_report(session: Session, fmt: ReportFormat, region: Region | None = None) -> str:
