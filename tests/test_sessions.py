@@ -274,7 +274,9 @@ def test_a_session_can_be_loaded_from_a_path(
     assert store.load(str(copy), questionnaire).id == session.id
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(picks=st.lists(st.integers(min_value=0, max_value=99), min_size=1, max_size=60))
 def test_any_walk_through_the_interview_survives_a_round_trip(
     questionnaire: Questionnaire, tmp_path_factory: pytest.TempPathFactory, picks: list[int]

@@ -128,6 +128,11 @@ def check_client(client: str) -> str:
     return _printable(client, "the client id", MAX_CLIENT)
 
 
+def check_reason(reason: str) -> str:
+    """The reason recorded with an amendment: one line of printable text."""
+    return _printable(reason, "the reason", MAX_REASON)
+
+
 def check_counselor(counselor: str | None) -> str | None:
     return None if counselor is None else _printable(counselor, "the counselor name", MAX_COUNSELOR)
 
@@ -284,7 +289,7 @@ class Session:
                 f"session {self.id} is {self.status.value}; only a completed session can be "
                 "amended (resume it with --resume ID)"
             )
-        reason = _printable(reason, "the reason", MAX_REASON)
+        reason = check_reason(reason)
         at = at or utc_now()
         interview = self.interview()
         try:

@@ -1,0 +1,284 @@
+"""Counselor intake: the screener's screens, framed for an interviewer, saved as it goes.
+
+`IntakeFlow` runs the same interview loop as the self-check (`run_interview`) with the
+intake's seams: the prompt says whose answer it is, `n` adds a note to the question on
+screen, and every answer, change and note is saved at once (atomically) to the session
+file. `start`, `resume` and `amend` each return True when the interview reached its end
+(the review screen was confirmed) and False when the counselor typed `q`.
+
+Ctrl-C and end of input propagate to the caller, which calls `save_interrupted()`: the
+answers given so far are saved as `in-progress`, so `ketscreen intake --resume ID`
+continues at the first unanswered question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from ketscreen.core.interview import Interview
+from ketscreen.core.model import Item, Questionnaire
+from ketscreen.core.scoring import utc_now
+from ketscreen.io.resources import Region, RegionChoice
+from ketscreen.io.session_store import SessionStore
+from ketscreen.io.sessions import Session, SessionError, Status, check_reason
+from ketscreen.ui.blocks import Bullet, Line, render_block
+from ketscreen.ui.interview_screen import (
+    AnswerEvent,
+    ExtraKey,
+    InterviewOptions,
+    Welcome,
+    run_interview,
+    show_welcome,
+)
+from ketscreen.ui.reports.content import when
+from ketscreen.ui.result_view import result_renderables
+from ketscreen.ui.safety import crisis_block, crisis_level, footer
+from ketscreen.ui.screener import show_paged
+from ketscreen.ui.terminal import Terminal
+
+PROMPT = "Client's answer:"
+CONFIDENTIALITY = (
+    "Before you start, explain the limits of confidentiality to the client: what stays "
+    "private, who can read this record, and when you would have to share information "
+    "(for example, if someone is at risk of serious harm)."
+)
+KEYS = (
+    "Read each question to the client and type their answer: a number, then Enter. "
+    "n adds a note to the question, b goes back, s is prefer not to say, ? is help, "
+    "q stops."
+)
+NOT_A_DIAGNOSIS = (
+    "This is a screening tool, not a diagnosis. If at any point the client feels "
+    "distressed, you can stop: type q."
+)
+
+
+def resume_command(session_id: str) -> str:
+    return f"ketscreen intake --resume {session_id}"
+
+
+def continue_command(session: Session) -> str:
+    """How to go on with a session that was interrupted."""
+    if session.status in (Status.COMPLETED, Status.AMENDED):
+        return f"ketscreen intake --amend {session.id} --reason TEXT"
+    return resume_command(session.id)
+
+
+def report_command(session_id: str) -> str:
+    return f"ketscreen report {session_id} -o FILE"
+
+
+@dataclass
+class IntakeFlow:
+    term: Terminal
+    store: SessionStore
+    questionnaire: Questionnaire
+    region: Region
+    choice: RegionChoice
+    clock: Callable[[], str] = utc_now
+    session: Session | None = None
+    interview: Interview | None = None
+
+    # -- the three ways in -----------------------------------------------------------
+
+    def start(self, client: str, counselor: str | None) -> bool:
+        """A new session; it is written as soon as the counselor presses Enter to start."""
+        lines: list[Line] = [
+            Bullet(CONFIDENTIALITY),
+            Bullet(f"Client: {client}" + (f". Counselor: {counselor}." if counselor else ".")),
+            Bullet(KEYS),
+            Bullet(
+                "The session is saved after every answer. If you are interrupted, it can be "
+                "resumed where it stopped."
+            ),
+            Bullet(NOT_A_DIAGNOSIS),
+            "",
+        ]
+        welcome = Welcome(f"{self.questionnaire.title}: counselor intake", tuple(lines))
+        if not show_welcome(self.term, welcome, self.region, self.choice):
+            self.term.print(Text("Stopped before starting. Nothing was saved.", style="heading"))
+            return False
+        self.interview = Interview(self.questionnaire)
+        session = self.store.create(self.questionnaire, client, counselor, at=self.clock())
+        self.session = session
+        self._say(f"Session {session.id} started; saved in {self.store.folder}.")
+        return self._interview()
+
+    def resume(self, ref: str) -> bool:
+        session = self.store.load(ref, self.questionnaire, allow_path=False)
+        session.resume(at=self.clock())
+        answered, asked = len(session.answers), len(session.interview().questions())
+        lines: list[Line] = [
+            Bullet(f"Client: {session.client}. Started {when(session.started)}."),
+            Bullet(f"{answered} of {asked} questions answered so far; going on from there."),
+            Bullet("If this is a new meeting, remind the client: " + CONFIDENTIALITY),
+            Bullet(KEYS),
+            Bullet(NOT_A_DIAGNOSIS),
+            "",
+        ]
+        welcome = Welcome(
+            f"{self.questionnaire.title}: resuming session {session.id}",
+            tuple(lines),
+            start="Press Enter to go on, or type q to leave it as it is:",
+        )
+        if not show_welcome(self.term, welcome, self.region, self.choice):
+            self.term.print(Text("Left as it was.", style="heading"))
+            return False
+        self.interview = session.interview()
+        self.session = session
+        self.store.save(session)
+        return self._interview()
+
+    def amend(self, ref: str, reason: str) -> bool:
+        """Change answers of a completed session; each change is saved with the reason."""
+        session = self.store.load(ref, self.questionnaire, allow_path=False)
+        if session.status not in (Status.COMPLETED, Status.AMENDED):
+            raise SessionError(
+                f"session {session.id} is {session.status.value}; only a completed session "
+                f"can be amended (to go on with it: {resume_command(session.id)})"
+            )
+        reason = check_reason(reason)
+        lines: list[Line] = [
+            Bullet(f"Client: {session.client}. Completed {when(session.completed_at or '')}."),
+            Bullet(f'Every change is recorded with the time and the reason: "{reason}".'),
+            Bullet(
+                "The next screen lists every answer: type its number to change it, then "
+                "press Enter when you are done. Changes are saved one by one."
+            ),
+            "",
+        ]
+        welcome = Welcome(
+            f"{self.questionnaire.title}: amending session {session.id}",
+            tuple(lines),
+            start="Press Enter to see the answers, or type q to leave them as they are:",
+        )
+        if not show_welcome(self.term, welcome, self.region, self.choice):
+            self.term.print(Text("Left as it was.", style="heading"))
+            return False
+        interview = self.interview = session.interview()
+        self.session = session
+        before = len(session.events)
+
+        def record(interview: Interview, event: AnswerEvent) -> None:
+            session.amend(event.item, event.value, reason, at=self.clock())
+            self.store.save(session)
+
+        finished = run_interview(self.term, interview, self.region, self._options(record))
+        changes = len(session.events) - before
+        if changes == 0:
+            self._say(f"No answer was changed; session {session.id} is as it was.")
+            return finished
+        if finished:
+            self._show_result(session)
+        self._say(
+            f"Session {session.id} amended: {changes} change{'s' if changes != 1 else ''} "
+            f"saved with the reason. Report: {report_command(session.id)}"
+        )
+        return finished
+
+    # -- when things stop early ------------------------------------------------------
+
+    def save_interrupted(self) -> Session | None:
+        """After Ctrl-C or end of input: save what was answered; None if nothing started."""
+        session, interview = self.session, self.interview
+        if session is None:
+            return None
+        assert interview is not None  # set before the session, always
+        if session.status is Status.IN_PROGRESS:
+            session.record_answers(interview.answers, at=self.clock())
+            session.interrupt(at=self.clock())
+        self.store.save(session)
+        self._leaving(interview)
+        return session
+
+    # -- internals -------------------------------------------------------------------
+
+    def _options(self, record: Callable[[Interview, AnswerEvent], None]) -> InterviewOptions:
+        return InterviewOptions(
+            prompt=PROMPT,
+            on_answer=record,
+            extra_keys=(ExtraKey("n", "add a note", self._note),),
+        )
+
+    def _interview(self) -> bool:
+        session, interview = self.session, self.interview
+        assert session is not None and interview is not None
+
+        def record(interview: Interview, event: AnswerEvent) -> None:
+            session.record_answers(interview.answers, at=self.clock())
+            self.store.save(session)
+
+        if not run_interview(self.term, interview, self.region, self._options(record)):
+            session.record_answers(interview.answers, at=self.clock())
+            session.stop(at=self.clock())
+            self.store.save(session)
+            self._leaving(interview)
+            self._say(
+                f"Stopped. Session {session.id} is saved as stopped, with "
+                f"{len(session.answers)} answers. To go on with it later: "
+                f"{resume_command(session.id)}"
+            )
+            return False
+        self._general_notes(session)
+        session.complete(at=self.clock())
+        self.store.save(session)
+        self._show_result(session)
+        self._say(f"Session {session.id} completed and saved. Report: {report_command(session.id)}")
+        return True
+
+    def _note(self, term: Terminal, interview: Interview, item: Item) -> None:
+        session = self.session
+        assert session is not None
+        text = term.ask("Note on this question (press Enter alone to cancel):")
+        if not text.strip():
+            term.print("No note added.")
+            return
+        try:
+            session.add_note(text, item.id, at=self.clock())
+        except SessionError as exc:
+            term.print(f"Not added: {exc}.")
+            return
+        self.store.save(session)
+        term.print(Text(f"Note saved with this question ({item.short}).", style="heading"))
+
+    def _general_notes(self, session: Session) -> None:
+        self.term.new_screen()
+        self.term.print(Text("General notes", style="heading"))
+        self.term.print(
+            "Anything else to record about this session, one note at a time. "
+            "Press Enter on an empty line when you are done."
+        )
+        while True:
+            text = self.term.ask("General note (Enter alone to finish):")
+            if not text.strip():
+                return
+            try:
+                session.add_note(text, at=self.clock())
+            except SessionError as exc:
+                self.term.print(f"Not added: {exc}.")
+                continue
+            self.store.save(session)
+            self.term.print("Note saved.")
+
+    def _show_result(self, session: Session) -> None:
+        result = session.result()
+        assert result is not None  # a finished interview always has use_12m
+        self.term.new_screen()
+        parts = result_renderables(
+            self.questionnaire, result, self.region, plain=self.term.plain, with_footer=False
+        )
+        show_paged(self.term, parts, footer(self.region, plain=self.term.plain))
+
+    def _leaving(self, interview: Interview) -> None:
+        """When stopping early: the crisis panel again if it was raised."""
+        level = crisis_level(interview.flags())
+        if level is not None:
+            self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+            self.term.print(footer(self.region, plain=self.term.plain))
+
+    def _say(self, message: str) -> None:
+        self.term.print()
+        self.term.print(Text(message, style="heading"))
