@@ -110,7 +110,8 @@ class IntakeFlow:
     def resume(self, ref: str) -> bool:
         session = self.store.load(ref, self.questionnaire, allow_path=False)
         session.resume(at=self.clock())
-        answered, asked = len(session.answers), len(session.interview().questions())
+        interview = session.interview()
+        answered, asked = len(session.answers), len(interview.questions())
         lines: list[Line] = [
             Bullet(f"Client: {session.client}. Started {when(session.started)}."),
             Bullet(f"{answered} of {asked} questions answered so far; going on from there."),
@@ -127,7 +128,7 @@ class IntakeFlow:
         if not show_welcome(self.term, welcome, self.region, self.choice):
             self.term.print(Text("Left as it was.", style="heading"))
             return False
-        self.interview = session.interview()
+        self.interview = interview
         self.session = session
         self.store.save(session)
         return self._interview()
