@@ -18,6 +18,7 @@ from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.io.resources import Region
 from ketscreen.io.sessions import Session, Status
+from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.resources_view import KIND_LABELS
 from ketscreen.ui.result_view import DISCLAIMER
 
@@ -27,7 +28,6 @@ CONFIDENTIAL = (
     "explained at the start."
 )
 NOT_ANSWERED = "Not answered"
-DECLINED_LABEL = "Prefer not to say"
 
 # Counselor-facing headings for the sections of the answers (CONTENT.md sec. 2), by
 # section id; any other section keeps its own title.
@@ -125,14 +125,8 @@ class SessionReport:
 
 
 def answer_label(q: Questionnaire, item_id: str, code: Answer | None) -> str:
-    if code is None:
-        return NOT_ANSWERED
-    if code == DECLINED:
-        return DECLINED_LABEL
-    labels = q.items[item_id].labels
-    if isinstance(code, tuple):
-        return ", ".join(labels[c] for c in code)
-    return labels[code]
+    """An answer in the words the client saw, or "Not answered"."""
+    return NOT_ANSWERED if code is None else item_answer_label(q.items[item_id], code)
 
 
 def when(iso: str) -> str:
