@@ -511,6 +511,12 @@ def test_compare_scores_reports_every_disagreement(
         "flags: stored injecting, recomputed none",
     ]
     assert compare_scores(result, {}) == ["the response stores no scores to verify"]
+    # a batch row's values (only these keys are compared; flags may be a tuple)
+    row = {"criteria_count": 1, "band": "low", "flags": ("injecting", "k_hole")}
+    assert compare_scores(row, stored) == [
+        "criteria_count: stored none, recomputed 1",
+        "flags: stored injecting, recomputed injecting, k_hole",
+    ]
 
 
 def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire) -> None:

@@ -18,6 +18,7 @@ from ketscreen.io.fhir.read import (
     is_fhir,
     read_response,
     responses_from_fhir,
+    result_values,
 )
 from ketscreen.io.fhir.response import bundle, response_to_fhir
 
@@ -34,4 +35,5 @@ __all__ = [
     "read_response",
     "response_to_fhir",
     "responses_from_fhir",
+    "result_values",
 ]

@@ -265,8 +265,8 @@ def _one_code(link: str, values: list[object], system: str) -> str:
     return _code(link, values[0], system)
 
 
-def stored_values(result: Result) -> dict[str, Any]:
-    """The values a response exported by ketscreen stores for `result`, by key."""
+def result_values(result: Result) -> dict[str, Any]:
+    """What a response exported by ketscreen stores for `result`, by key."""
     values: dict[str, Any] = dict(result.scores)
     values["band"] = result.band
     values["lower_bound"] = result.lower_bound
@@ -275,17 +275,19 @@ def stored_values(result: Result) -> dict[str, Any]:
     return values
 
 
-def compare_scores(result: Result, stored: Mapping[str, Any]) -> list[str]:
-    """Every disagreement between the stored result and the recomputed `result`.
+def compare_scores(recomputed: Result | Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
+    """Every disagreement between the `stored` result and the `recomputed` one.
 
-    An item the exporter leaves out when empty (a score not asked, no alerts) counts as
-    empty when absent. A response that stores no result at all has nothing to verify,
-    which is reported too.
+    `recomputed` is a Result, or its values by key as `result_values` gives them (only
+    those keys are compared). An item the exporter leaves out when empty (a score not
+    asked, no alerts) counts as empty when absent. A response that stores no result at
+    all has nothing to verify, which is reported too.
     """
     if not stored:
         return ["the response stores no scores to verify"]
+    values = result_values(recomputed) if isinstance(recomputed, Result) else recomputed
     problems = []
-    for key, expected in stored_values(result).items():
+    for key, expected in values.items():
         default: Any = False if key == "lower_bound" else [] if key == "flags" else None
         found = stored.get(key, default)
         same = sorted(found) == sorted(expected) if key == "flags" else found == expected
@@ -299,6 +301,6 @@ def _show(value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return ", ".join(value) if value else "none"
     return str(value)
