@@ -318,6 +318,20 @@ def test_listing_is_newest_first_and_skips_damaged_files(
     }
 
 
+def test_a_folder_that_cannot_be_listed_is_one_clear_error(
+    store: SessionStore, saved: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, pattern: str) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "glob", refuse)
+    with pytest.raises(SessionError) as caught:
+        store.summaries()
+    assert str(caught.value) == (
+        f"{store.folder}: cannot be listed (Permission denied); check its permissions"
+    )
+
+
 def test_listing_an_absent_folder_is_empty(store: SessionStore) -> None:
     assert store.summaries() == ([], [])
 

@@ -202,9 +202,15 @@ class SessionStore:
         """Every session in the folder, newest first, and the files that could not be read."""
         if not self.folder.is_dir():
             return [], []
+        try:
+            paths = sorted(self.folder.glob("*.json"))
+        except OSError as exc:
+            raise SessionError(
+                f"{self.folder}: cannot be listed ({exc.strerror or exc}); check its permissions"
+            ) from None
         found: list[Summary] = []
         broken: list[Unreadable] = []
-        for path in sorted(self.folder.glob("*.json")):
+        for path in paths:
             try:
                 found.append(_summary(self.read_document(path)))
             except SessionError as exc:
