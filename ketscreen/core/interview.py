@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from ketscreen.core.conditions import Answer, Context
 from ketscreen.core.model import DECLINED, Item, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answer, normalize_answers
-from ketscreen.core.scoring import Flag, Result, asked_items, score
+from ketscreen.core.scoring import Flag, Result, asked_items, raised_flags, score
 
 
 class Interview:
@@ -91,13 +91,8 @@ class Interview:
         Unlike `result()` this works mid-interview (a required item may still be open),
         so a crisis answer can be acted on before the next question.
         """
-        ctx = Context({k: v for k, v in self.answers.items() if v != DECLINED})
-        raised = [
-            Flag(rule.id, rule.level, rule.item)
-            for rule in self.questionnaire.flags
-            if rule.when.evaluate(ctx)
-        ]
-        return tuple(sorted(raised, key=lambda flag: flag.level.rank))
+        given = {k: v for k, v in self.answers.items() if v != DECLINED}
+        return raised_flags(self.questionnaire, Context(given))
 
     # -- changing --------------------------------------------------------------------
 

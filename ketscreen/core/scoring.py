@@ -117,6 +117,12 @@ def asked_items(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> 
     )
 
 
+def raised_flags(questionnaire: Questionnaire, ctx: Context) -> tuple[Flag, ...]:
+    """The flags whose rules hold, most urgent first, then in questionnaire order."""
+    raised = [Flag(r.id, r.level, r.item) for r in questionnaire.flags if r.when.evaluate(ctx)]
+    return tuple(sorted(raised, key=lambda flag: flag.level.rank))
+
+
 def score(
     questionnaire: Questionnaire,
     answers: Mapping[str, object],
@@ -167,12 +173,7 @@ def score(
 
     band, lower_bound = _band(questionnaire, ctx, scores, asked_set, given)
 
-    flags = [
-        Flag(rule.id, rule.level, rule.item)
-        for rule in questionnaire.flags
-        if rule.when.evaluate(ctx)
-    ]
-    flags.sort(key=lambda f: f.level.rank)
+    flags = raised_flags(questionnaire, ctx)
     levels = {f.level.value for f in flags}
     result_ctx = Context(given, band, levels)
     guidance = tuple(
@@ -198,7 +199,7 @@ def score(
         lower_bound=lower_bound,
         scores=scores,
         missing=tuple(missing),
-        flags=tuple(flags),
+        flags=flags,
         guidance=guidance,
         answers=normal,
         asked=tuple(asked),
