@@ -1,0 +1,396 @@
+"""Units of batch work and the code that does them, in this process or in a worker.
+
+The runner cuts inputs into jobs (a block of CSV or JSON Lines text, or some parsed
+records); a `Processor` turns a job into formatted output text and counts. Jobs and
+results are plain picklable data, so the same code runs with or without workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
+from typing import Any
+
+from ketscreen.core.conditions import Answer
+from ketscreen.core.model import Questionnaire
+from ketscreen.core.normalize import normalize_answers
+from ketscreen.errors import AnswerError
+from ketscreen.io.batch.engine import STATUS_OK, Row, Scorer, answer_error_row, invalid_row, who
+from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
+from ketscreen.io.batch.writers import writer_for
+
+PROBLEMS_KEPT = 10
+"""Invalid records quoted per job (the summary shows the first ones)."""
+
+
+@dataclass(frozen=True)
+class CsvPlan:
+    """How to read the rows of one CSV/TSV file, decided from its header."""
+
+    delimiter: str
+    width: int
+    columns: tuple[tuple[int, int], ...]
+    """(cell position, item index) for every column that is an item."""
+    respondent: int | None
+
+
+@dataclass(frozen=True)
+class CsvJob:
+    source: str
+    plan: CsvPlan
+    first_line: int
+    data: bytes
+    """Whole records (UTF-8), each ending with a line break except maybe the file's last."""
+
+
+@dataclass(frozen=True)
+class JsonLinesJob:
+    source: str
+    first_line: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RecordsJob:
+    """Parsed JSON records, each with its source and line."""
+
+    records: tuple[tuple[str, int, object], ...]
+
+
+@dataclass(frozen=True)
+class SessionsJob:
+    """Saved session files: (name, text or the reason it could not be read)."""
+
+    sessions: tuple[tuple[str, str, bool], ...]
+    """(name, text, readable); when not readable, text is the reason."""
+
+
+Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob
+
+
+@dataclass
+class JobResult:
+    text: bytes
+    """The formatted rows, UTF-8 (encoded here, so that workers share that work too)."""
+    errors_text: bytes
+    records: int
+    invalid: int
+    bands: Counter[str]
+    levels: Counter[str]
+    problems: list[str]
+    unknown: dict[str, set[str]] = field(default_factory=dict)
+    """Keys that are not items, per input (JSON records), for one warning each."""
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Scoring makes many small acyclic objects; the cycle collector only slows it down."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def decode(data: bytes, source: str, first_line: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        raise InputError(
+            f"{source}:{line}: is not UTF-8 text; save the file as UTF-8 "
+            "(in a spreadsheet: CSV UTF-8) and try again"
+        ) from None
+
+
+def _cell(answer: Answer | None) -> str:
+    if answer is None:
+        return ""
+    return ";".join(answer) if isinstance(answer, tuple) else answer
+
+
+class RecordProblem(Exception):
+    """Why a JSON record cannot be read (internal; becomes an invalid row)."""
+
+
+class Processor:
+    """Does jobs for one questionnaire and output format."""
+
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        output: OutputFormat,
+        *,
+        explain: bool = False,
+        errors: OutputFormat | None = None,
+    ) -> None:
+        self.questionnaire = questionnaire
+        self.scorer = Scorer(questionnaire, explain=explain)
+        self.writer = writer_for(output, questionnaire)
+        self.errors_writer = writer_for(errors, questionnaire) if errors is not None else None
+        self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
+
+    def run(self, job: Job) -> JobResult:
+        unknown: dict[str, set[str]] = {}
+        with gc_paused():
+            if isinstance(job, CsvJob):
+                rows = self.csv_rows(job)
+            elif isinstance(job, JsonLinesJob):
+                rows = self.json_lines_rows(job, unknown)
+            elif isinstance(job, RecordsJob):
+                rows = self.record_rows(job.records, unknown)
+            else:
+                rows = self.session_rows(job, unknown)
+            return self.result(rows, unknown)
+
+    def result(self, rows: list[Row], unknown: dict[str, set[str]]) -> JobResult:
+        bands = Counter(map(itemgetter(3), rows))
+        invalid = bands.pop(None, 0)
+        levels = Counter(map(itemgetter(8), rows))
+        bad: list[Row] = []
+        if invalid:
+            levels[None] -= invalid
+            bad = [row for row in rows if row.status is not STATUS_OK]
+        levels["none"] = levels.pop(None, 0)
+        return JobResult(
+            text=self.writer.rows(rows).encode(),
+            errors_text=self.errors_writer.rows(bad).encode()
+            if self.errors_writer and bad
+            else b"",
+            records=len(rows),
+            invalid=invalid,
+            bands=bands,
+            levels=+levels,
+            problems=[f"{row.source}: {row.error}" for row in bad[:PROBLEMS_KEPT]],
+            unknown=unknown,
+        )
+
+    # -- CSV and TSV ---------------------------------------------------------------------
+
+    def csv_rows(self, job: CsvJob) -> list[Row]:
+        text = decode(job.data, job.source, job.first_line)
+        plan = job.plan
+        if '"' not in text and text.count("\r") == text.count("\r\n"):
+            # No quoting: every line is one record, and splitting is exact.
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            numbers: Sequence[int] = range(job.first_line, job.first_line + len(lines))
+            blank = "" in map(str.strip, lines, repeat(f"{plan.delimiter} \t"))
+            if not blank:
+                scored = self.scorer.score_lines(
+                    plan.columns,
+                    plan.width,
+                    plan.delimiter,
+                    plan.respondent,
+                    lines,
+                    self._sources(job.source, numbers),
+                )
+                if scored is not None:
+                    return scored
+            rows = [line.split(plan.delimiter) for line in lines]
+        else:
+            rows, numbers = self._csv_records(job, text)
+            blank = True
+        if blank or any(width != plan.width for width in set(map(len, rows))):
+            return self._irregular(job, rows, numbers)
+        return self._score_cells(job.source, plan, rows, numbers)
+
+    @staticmethod
+    def _csv_records(job: CsvJob, text: str) -> tuple[list[list[str]], list[int]]:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=job.plan.delimiter)
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        start = job.first_line
+        try:
+            for row in reader:
+                rows.append(row)
+                numbers.append(start)
+                start = job.first_line + reader.line_num
+        except csv.Error as exc:
+            raise InputError(
+                f"{job.source}:{start}: cannot be read as CSV ({exc}); check the quoting"
+            ) from None
+        return rows, numbers
+
+    def _irregular(self, job: CsvJob, rows: list[list[str]], numbers: Sequence[int]) -> list[Row]:
+        """Skip blank rows, and make short or long rows invalid records, keeping order."""
+        plan = job.plan
+        width = plan.width
+        regular: list[list[str]] = []
+        regular_numbers: list[int] = []
+        extra: dict[int, Row] = {}
+        for number, row in zip(numbers, rows, strict=True):
+            if not "".join(row).strip():
+                continue
+            if len(row) > width and not "".join(row[width:]).strip():
+                row = row[:width]  # trailing empty cells, as spreadsheets write them
+            if len(row) == width:
+                regular.append(row)
+                regular_numbers.append(number)
+                continue
+            rid = row[plan.respondent].strip() if plan.respondent is not None else ""
+            if plan.respondent is not None and plan.respondent >= len(row):
+                rid = ""
+            kind = "short" if len(row) < width else "long"
+            extra[number] = invalid_row(
+                rid,
+                f"{job.source}:{number}",
+                f"{who(rid)}: the row is {kind}: {len(row)} cells, but the header has "
+                f"{width} columns; check the delimiter and quoting",
+            )
+        scored = self._score_cells(job.source, plan, regular, regular_numbers)
+        return _merge(scored, regular_numbers, extra)
+
+    def _score_cells(
+        self, source: str, plan: CsvPlan, rows: list[list[str]], numbers: Sequence[int]
+    ) -> list[Row]:
+        if plan.respondent is None:
+            ids: Sequence[str] = [""] * len(rows)
+        else:
+            ids = list(map(str.strip, map(itemgetter(plan.respondent), rows)))
+        return self.scorer.score_rows(plan.columns, rows, ids, self._sources(source, numbers))
+
+    @staticmethod
+    def _sources(source: str, numbers: Sequence[int]) -> list[str]:
+        """`file:line` for each record."""
+        where = source.replace("{", "{{").replace("}", "}}") + ":{}"
+        return list(map(where.format, numbers))
+
+    # -- JSON records ------------------------------------------------------------------
+
+    def json_lines_rows(self, job: JsonLinesJob, unknown: dict[str, set[str]]) -> list[Row]:
+        text = decode(job.data, job.source, job.first_line)
+        records: list[tuple[str, int, object]] = []
+        problems: dict[int, Row] = {}
+        for offset, line in enumerate(text.split("\n")):
+            if not line.strip():
+                continue
+            number = job.first_line + offset
+            try:
+                records.append((job.source, number, json.loads(line)))
+            except (ValueError, RecursionError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
+                problems[number] = invalid_row(
+                    "", f"{job.source}:{number}", f"the line is not valid JSON ({reason})"
+                )
+        rows = self.record_rows(records, unknown)
+        return _merge(rows, [line for _, line, _ in records], problems) if problems else rows
+
+    def record_rows(
+        self, records: Sequence[tuple[str, int, object]], unknown: dict[str, set[str]]
+    ) -> list[Row]:
+        """Normalise each record with the shared normaliser, then score them together."""
+        items = self.scorer.items
+        cells: list[list[str]] = []
+        ids: list[str] = []
+        sources: list[str] = []
+        keep: list[int] = []
+        extra: dict[int, Row] = {}
+        for position, (name, line, value) in enumerate(records):
+            where = f"{name}:{line}"
+            rid = ""
+            try:
+                rid = _respondent(value)
+                answers = self._answers(value, name, unknown)  # type: ignore[arg-type]
+                normal = normalize_answers(self.questionnaire, answers)
+            except RecordProblem as exc:
+                extra[position] = invalid_row(rid, where, f"{who(rid)}: {exc}")
+                continue
+            except AnswerError as exc:
+                extra[position] = answer_error_row(rid, where, exc, "item")
+                continue
+            cells.append([_cell(normal.get(item.id)) for item in items])
+            ids.append(rid)
+            sources.append(where)
+            keep.append(position)
+        scored = self.scorer.score_rows(self.identity, cells, ids, sources, column_word="item")
+        return _merge(scored, keep, extra) if extra else scored
+
+    def _answers(
+        self, record: dict[Any, Any], name: str, unknown: dict[str, set[str]]
+    ) -> dict[Any, object]:
+        """The answers to known items; other keys are noted for one warning per input."""
+        others: list[object] = []
+        if "answers" in record:
+            answers = record["answers"]
+            if not isinstance(answers, dict):
+                raise RecordProblem("'answers' is not a JSON object")
+            others = [k for k in record if k != "answers" and not _is_respondent(k)]
+        else:
+            answers = {k: v for k, v in record.items() if not _is_respondent(k)}
+        items = self.scorer.index
+        known = {}
+        for key, answer in answers.items():
+            if str(key).strip().lower() in items:
+                known[key] = answer
+            else:
+                others.append(key)
+        if others:
+            unknown.setdefault(name, set()).update(str(k) for k in others)
+        return known
+
+    # -- saved sessions ----------------------------------------------------------------
+
+    def session_rows(self, job: SessionsJob, unknown: dict[str, set[str]]) -> list[Row]:
+        """Saved sessions (ketscreen-session/1): one record each, the client as respondent."""
+        from ketscreen.io.sessions import FormatProblem, SessionError, check_questionnaire
+        from ketscreen.io.sessions import parse_document as parse_session
+
+        records: list[tuple[str, int, object]] = []
+        extra: dict[int, Row] = {}
+        for position, (name, text, readable) in enumerate(job.sessions):
+            client = ""
+            try:
+                if not readable:
+                    raise FormatProblem(text)
+                doc = parse_session(text)
+                client = doc["client"]
+                check_questionnaire(doc, self.questionnaire)
+            except FormatProblem as exc:
+                extra[position] = invalid_row("", f"{name}:1", f"not a usable session: {exc}")
+                continue
+            except SessionError as exc:
+                extra[position] = invalid_row(client, f"{name}:1", f"{who(client)}: {exc}")
+                continue
+            records.append((name, 1, {RESPONDENT: client, "answers": doc["answers"]}))
+        rows = self.record_rows(records, unknown)
+        if not extra:
+            return rows
+        kept = [p for p in range(len(job.sessions)) if p not in extra]
+        return _merge(rows, kept, extra)
+
+
+def _is_respondent(key: object) -> bool:
+    return isinstance(key, str) and key.strip().lower() == RESPONDENT
+
+
+def _respondent(record: object) -> str:
+    """The record's respondent id ("" when it has none); the record must be an object."""
+    if not isinstance(record, dict):
+        raise RecordProblem("the record is not a JSON object")
+    value = next((v for k, v in record.items() if _is_respondent(k)), None)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RecordProblem("respondent_id must be text or a whole number")
+    return str(value).strip()
+
+
+def _merge(scored: list[Row], keys: Sequence[int], extra: Mapping[int, Row]) -> list[Row]:
+    """Put scored rows (with their sort keys) and the extra rows back in input order."""
+    merged = [*zip(keys, scored, strict=True), *extra.items()]
+    merged.sort(key=itemgetter(0))
+    return [row for _, row in merged]

@@ -1,0 +1,416 @@
+"""Batch inputs: find them, tell their format, read headers, and cut them into jobs.
+
+Everything here streams: a file is read in blocks of `BLOCK` bytes and cut at record
+boundaries, so memory does not grow with the number of records. The records themselves
+are parsed and scored by `jobs.Processor`, possibly in worker processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ketscreen.io.batch.engine import quote
+from ketscreen.io.batch.formats import (
+    RESPONDENT,
+    InputError,
+    InputFormat,
+    UsageProblem,
+    assert_never,
+)
+from ketscreen.io.batch.jobs import (
+    CsvJob,
+    CsvPlan,
+    Job,
+    JsonLinesJob,
+    RecordsJob,
+    SessionsJob,
+    decode,
+)
+
+BLOCK = 1 << 20
+"""Bytes read at a time; also about the size of one job."""
+MAX_RECORD = 64 << 20
+"""The longest single record (or JSON document, or session file) read."""
+RECORDS_PER_JOB = 2000
+SESSION_SUFFIX = ".json"
+BOM = b"\xef\xbb\xbf"
+STDIN = "-"
+_CANDIDATES = (",", "\t", ";", "|")
+_SESSION_TAG = "ketscreen-session/"
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+Warn = Callable[[str], None]
+Advance = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input as named on the command line."""
+
+    name: str
+    """As given; `-` for standard input."""
+    format: InputFormat | None
+    """None until sniffed (standard input without --input-format)."""
+    path: Path | None
+
+    @property
+    def label(self) -> str:
+        """How records from this input are located in output and messages."""
+        return "stdin" if self.path is None else self.name
+
+    @property
+    def size(self) -> int | None:
+        if self.path is None:
+            return None
+        if self.path.is_dir():
+            return sum(p.stat().st_size for p in _session_files(self.path))
+        return self.path.stat().st_size
+
+
+def resolve(names: Sequence[str], forced: InputFormat | None) -> list[Source]:
+    """Check every input before any work: it exists, and its format is known."""
+    if list(names).count(STDIN) > 1:
+        raise UsageProblem("standard input (-) can be read only once")
+    sources = []
+    for name in names:
+        if name == STDIN:
+            sources.append(Source(name, forced, None))
+            continue
+        path = Path(name)
+        if not path.exists():
+            raise InputError(f"{name}: no such file or folder; check the path")
+        if path.is_dir():
+            if forced not in (None, InputFormat.SESSION):
+                raise UsageProblem(f"{name} is a folder; only session folders can be read")
+            sources.append(Source(name, InputFormat.SESSION, path))
+            continue
+        fmt = forced or InputFormat.for_name(name)
+        if fmt is None:
+            raise UsageProblem(
+                f"cannot tell the format of {name} from its name; "
+                "use --input-format csv, tsv, jsonl, json or session"
+            )
+        sources.append(Source(name, fmt, path))
+    return sources
+
+
+def read_jobs(
+    source: Source,
+    stream: BinaryIO | None,
+    items: Mapping[str, int],
+    *,
+    delimiter: str | None,
+    warn: Warn,
+    advance: Advance,
+) -> Iterator[Job]:
+    """The jobs of one input. `stream` is the open input (None for a session folder)."""
+    if stream is None:
+        assert source.path is not None
+        yield from _session_folder(source, source.path, advance)
+        return
+    if not hasattr(stream, "peek"):
+        stream = io.BufferedReader(stream)  # type: ignore[type-var]
+    fmt = source.format or _sniff(stream)
+    match fmt:
+        case InputFormat.CSV | InputFormat.TSV:
+            yield from _csv_jobs(source, stream, fmt, items, delimiter, warn, advance)
+        case InputFormat.JSONL:
+            for first, data in _blocks(source, stream, advance, quoted=False, first_line=1):
+                yield JsonLinesJob(source.label, first, data)
+        case InputFormat.JSON | InputFormat.SESSION:
+            yield from _json_document(source, stream, advance)
+        case _:
+            assert_never(fmt)
+
+
+def _sniff(stream: BinaryIO) -> InputFormat:
+    """Standard input without --input-format: `[` means JSON, `{` JSON Lines, else CSV."""
+    head = stream.peek(64)  # type: ignore[attr-defined]
+    text = head.removeprefix(BOM).lstrip()
+    if text.startswith(b"["):
+        return InputFormat.JSON
+    if text.startswith(b"{"):
+        return InputFormat.JSONL
+    return InputFormat.CSV
+
+
+# -- cutting a stream into blocks of whole records --------------------------------------
+
+
+def _blocks(
+    source: Source, stream: BinaryIO, advance: Advance, *, quoted: bool, first_line: int
+) -> Iterator[tuple[int, bytes]]:
+    """(first line number, bytes) blocks that end at a record boundary.
+
+    A line break ends a record unless it is inside a quoted CSV field: with `quoted`,
+    a block is only cut where the number of `"` before the cut is even.
+    """
+    carry = b""
+    line = first_line
+    start = True
+    while True:
+        block = stream.read(BLOCK)
+        advance(len(block))
+        if start:
+            block = block.removeprefix(BOM)
+            start = False
+        if not block:
+            if carry:
+                yield line, carry
+            return
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n") + 1
+        if quoted and cut and data.find(b'"', 0, cut) >= 0:
+            parity = data.count(b'"', 0, cut) & 1
+            while cut and parity:
+                earlier = data.rfind(b"\n", 0, cut - 1) + 1
+                parity ^= data.count(b'"', earlier, cut) & 1
+                cut = earlier
+        if not cut:
+            if len(data) > MAX_RECORD:
+                cut = data.rfind(b"\n") + 1  # an unbalanced quote: let the CSV reader judge
+                if not cut:
+                    raise InputError(
+                        f"{source.label}:{line}: a record longer than {MAX_RECORD >> 20} MB; "
+                        "is this the right file?"
+                    )
+            else:
+                carry = data
+                continue
+        yield line, data[:cut]
+        line += data.count(b"\n", 0, cut)
+        carry = data[cut:]
+
+
+# -- CSV and TSV --------------------------------------------------------------------------
+
+
+def _csv_jobs(
+    source: Source,
+    stream: BinaryIO,
+    fmt: InputFormat,
+    items: Mapping[str, int],
+    delimiter: str | None,
+    warn: Warn,
+    advance: Advance,
+) -> Iterator[CsvJob]:
+    raw = stream.readline(MAX_RECORD)
+    advance(len(raw))
+    header = decode(raw.removeprefix(BOM), source.label, 1).rstrip("\r\n")
+    if not header.strip():
+        raise InputError(
+            f"{source.label}: the first line is empty; a CSV file starts with a header row "
+            "of item ids (see `ketscreen template`)"
+        )
+    if delimiter is None:
+        delimiter = "\t" if fmt is InputFormat.TSV else _guess_delimiter(header, items)
+    plan = _plan(source.label, header, delimiter, items, warn)
+    for first, data in _blocks(source, stream, advance, quoted=True, first_line=2):
+        yield CsvJob(source.label, plan, first, data)
+
+
+def _split_header(header: str, delimiter: str) -> list[str]:
+    return next(csv.reader([header], delimiter=delimiter))
+
+
+def _guess_delimiter(header: str, items: Mapping[str, int]) -> str:
+    """The delimiter that splits the header into the most known column names."""
+
+    def known(delimiter: str) -> int:
+        names = (cell.strip().lower() for cell in _split_header(header, delimiter))
+        return sum(1 for name in names if name in items or name == RESPONDENT)
+
+    return max(_CANDIDATES, key=known)  # ties: the earlier candidate (comma first)
+
+
+def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], warn: Warn) -> CsvPlan:
+    cells = _split_header(header, delimiter)
+    columns: list[tuple[int, int]] = []
+    respondent: int | None = None
+    seen: dict[str, int] = {}
+    unknown: list[str] = []
+    for position, cell in enumerate(cells):
+        name = cell.strip().lower()
+        if not name:
+            continue
+        if name in seen:
+            raise InputError(
+                f"{label}:1: columns {seen[name] + 1} and {position + 1} are both {name}; "
+                "remove one"
+            )
+        seen[name] = position
+        if name == RESPONDENT:
+            respondent = position
+        elif name in items:
+            columns.append((position, items[name]))
+        else:
+            unknown.append(quote(cell.strip()))
+    if not columns:
+        shown = "tab" if delimiter == "\t" else repr(delimiter)
+        raise InputError(
+            f"{label}:1: no column of the header is an item id (read with delimiter {shown}); "
+            "check the header row and --delimiter, or see `ketscreen template`"
+        )
+    if unknown:
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        warn(f"{label}: ignoring unknown columns: {', '.join(unknown[:10])}{more}")
+    return CsvPlan(delimiter, len(cells), tuple(columns), respondent)
+
+
+# -- JSON documents and saved sessions -------------------------------------------------------
+
+
+def _json_document(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[Job]:
+    """A JSON array of records (streamed), or one object: a session or a single record."""
+    head = stream.peek(64)  # type: ignore[attr-defined]
+    if head.removeprefix(BOM).lstrip().startswith(b"["):
+        yield from _json_array(source, stream, advance)
+        return
+    data = stream.read(MAX_RECORD + 1)
+    advance(len(data))
+    if len(data) > MAX_RECORD:
+        raise InputError(f"{source.label}: larger than {MAX_RECORD >> 20} MB; is it a JSON array?")
+    text = decode(data.removeprefix(BOM), source.label, 1)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{source.label}: {_json_reason(exc)}") from None
+    if isinstance(value, dict) and str(value.get("format", "")).startswith(_SESSION_TAG):
+        yield SessionsJob(((source.label, text, True),))
+    elif source.format is InputFormat.SESSION:
+        yield SessionsJob(((source.label, "the file is not a session", False),))
+    else:
+        yield RecordsJob(((source.label, 1, value),))
+
+
+def _json_reason(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+    return "not valid JSON (too deeply nested)"
+
+
+def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[RecordsJob]:
+    """Stream the elements of a top-level JSON array, with the line each starts on."""
+    decoder = json.JSONDecoder()
+    label = source.label
+    buffer = ""
+    pos = 0
+    line = 1
+    eof = False
+    start = True
+
+    def fill() -> bool:
+        nonlocal buffer, pos, eof, start
+        if eof:
+            return False
+        data = stream.read(BLOCK)
+        advance(len(data))
+        if start:
+            data = data.removeprefix(BOM)
+            start = False
+        if not data:
+            eof = True
+            return False
+        while True:  # do not cut a multi-byte character in two
+            try:
+                text = data.decode("utf-8")
+                break
+            except UnicodeDecodeError as exc:
+                more = stream.read(1) if exc.start >= len(data) - 3 else b""
+                if not more:
+                    raise InputError(
+                        f"{label}: is not UTF-8 text; save the file as UTF-8 and try again"
+                    ) from None
+                data += more
+        buffer = buffer[pos:] + text
+        pos = 0
+        return True
+
+    def skip_space() -> str:
+        """Move past whitespace (counting lines); the next character, or "" at the end."""
+        nonlocal pos, line
+        while True:
+            end = _SPACE.match(buffer, pos).end()  # type: ignore[union-attr]
+            line += buffer.count("\n", pos, end)
+            pos = end
+            if pos < len(buffer):
+                return buffer[pos]
+            if not fill():
+                return ""
+
+    def fail(message: str) -> InputError:
+        return InputError(f"{label}:{line}: {message}")
+
+    fill()
+    if skip_space() != "[":
+        raise fail("expected a JSON array of records")
+    pos += 1
+    batch: list[tuple[str, int, object]] = []
+    first = True
+    while True:
+        char = skip_space()
+        if char == "]":
+            pos += 1
+            break
+        if not first:
+            if char != ",":
+                raise fail("expected ',' or ']' between records")
+            pos += 1
+            skip_space()
+        while len(buffer) - pos < BLOCK and fill():
+            pass  # enough text ahead for any ordinary record
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, pos)
+                break
+            except (ValueError, RecursionError) as exc:
+                if len(buffer) - pos < MAX_RECORD and fill():
+                    continue  # a long record: read on
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
+                raise fail(f"not valid JSON ({reason})") from None
+        batch.append((label, line, value))
+        line += buffer.count("\n", pos, end)
+        pos = end
+        first = False
+        if len(batch) >= RECORDS_PER_JOB:
+            yield RecordsJob(tuple(batch))
+            batch = []
+    if skip_space():
+        raise fail("unexpected text after the end of the JSON array")
+    if batch:
+        yield RecordsJob(tuple(batch))
+
+
+def _session_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix == SESSION_SUFFIX and p.is_file())
+
+
+def _session_folder(source: Source, folder: Path, advance: Advance) -> Iterator[SessionsJob]:
+    """Every `*.json` file in the folder, sorted by name; one record each."""
+    batch: list[tuple[str, str, bool]] = []
+    for path in _session_files(folder):
+        name = str(Path(source.name) / path.name)
+        try:
+            if path.stat().st_size > MAX_RECORD:
+                raise OSError(0, f"larger than {MAX_RECORD >> 20} MB")
+            data = path.read_bytes()
+        except OSError as exc:
+            batch.append((name, f"cannot be read ({exc.strerror})", False))
+            continue
+        advance(len(data))
+        try:
+            batch.append((name, data.removeprefix(BOM).decode("utf-8"), True))
+        except UnicodeDecodeError:
+            batch.append((name, "the file is not UTF-8 text", False))
+        if len(batch) >= RECORDS_PER_JOB // 10:
+            yield SessionsJob(tuple(batch))
+            batch = []
+    if batch:
+        yield SessionsJob(tuple(batch))

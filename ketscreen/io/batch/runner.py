@@ -1,0 +1,271 @@
+"""Run a batch: inputs -> jobs -> (worker processes) -> output in input order, and a summary.
+
+Output files are written atomically (`atomic_write`): they appear whole when the batch
+succeeds and not at all otherwise, including on Ctrl-C. With `--strict` and no `-o`,
+output is held back (in memory, then in an unnamed temporary file) until the last record
+is known to be valid, so nothing reaches stdout on failure either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO, TextIO
+
+from ketscreen.core.model import Questionnaire
+from ketscreen.errors import KetscreenError
+from ketscreen.io.atomic import atomic_write, check_writable_target
+from ketscreen.io.batch.engine import quote
+from ketscreen.io.batch.formats import OutputFormat, UsageProblem
+from ketscreen.io.batch.jobs import Job, JobResult, Processor
+from ketscreen.io.batch.readers import Source, read_jobs
+from ketscreen.io.batch.writers import writer_for
+
+PARALLEL_MIN_BYTES = 8 << 20
+"""Below this much input, starting worker processes costs more than it saves."""
+MAX_AUTO_WORKERS = 4
+SPOOL_BYTES = 32 << 20
+
+
+class StrictStop(KetscreenError):
+    """--strict met an invalid record (exit 1; nothing was written)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    output: OutputFormat = OutputFormat.CSV
+    errors: OutputFormat | None = None
+    """The format of the --errors file, when there is one."""
+    explain: bool = False
+    strict: bool = False
+    delimiter: str | None = None
+    jobs: int = 0
+    """Worker processes; 0 chooses by input size and processor count."""
+
+
+@dataclass
+class Summary:
+    records: int = 0
+    invalid: int = 0
+    bands: Counter[str] = field(default_factory=Counter)
+    levels: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 1
+
+    def add(self, result: JobResult) -> None:
+        self.records += result.records
+        self.invalid += result.invalid
+        self.bands.update(result.bands)
+        self.levels.update(result.levels)
+        room = 10 - len(self.problems)
+        if room > 0:
+            self.problems.extend(result.problems[:room])
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(options: Options, sources: Sequence[Source]) -> int:
+    if options.jobs:
+        return options.jobs
+    sizes = [source.size for source in sources]
+    if any(size is None for size in sizes) or sum(s or 0 for s in sizes) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(available_cpus(), MAX_AUTO_WORKERS))
+
+
+def score_files(
+    questionnaire: Questionnaire,
+    sources: Sequence[Source],
+    options: Options,
+    *,
+    output: Path | None,
+    errors: Path | None,
+    force: bool,
+    stdin: BinaryIO,
+    stdout: TextIO,
+    warn: Callable[[str], None],
+    advance: Callable[[int], None] = lambda _: None,
+) -> Summary:
+    """Score every record of `sources`; write `output` (or stdout) and `errors`."""
+    for path in (output, errors):
+        if path is not None:
+            check_writable_target(path, force=force)
+    if output is not None and errors is not None and output.resolve() == errors.resolve():
+        raise UsageProblem("-o and --errors name the same file; give two names")
+    with contextlib.ExitStack() as stack:
+        if output is not None:
+            out: IO[str] = stack.enter_context(atomic_write(output, force=force, newline=""))
+        elif options.strict:
+            out = stack.enter_context(_held_back(stdout))
+        else:
+            out = stdout
+        bad = None
+        if errors is not None:
+            bad = stack.enter_context(atomic_write(errors, force=force, newline=""))
+        return run_batch(
+            questionnaire, sources, options, out, bad, stdin=stdin, warn=warn, advance=advance
+        )
+
+
+@contextlib.contextmanager
+def _held_back(stdout: TextIO) -> Iterator[IO[str]]:
+    """A text buffer copied to stdout only when the block succeeds."""
+    with tempfile.SpooledTemporaryFile(
+        SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+    ) as buffer:
+        yield buffer
+        buffer.seek(0)
+        shutil.copyfileobj(buffer, stdout)
+        stdout.flush()
+
+
+def run_batch(
+    questionnaire: Questionnaire,
+    sources: Sequence[Source],
+    options: Options,
+    out: IO[str],
+    errors_out: IO[str] | None,
+    *,
+    stdin: BinaryIO,
+    warn: Callable[[str], None],
+    advance: Callable[[int], None] = lambda _: None,
+) -> Summary:
+    started = time.perf_counter()
+    summary = Summary(workers=worker_count(options, sources))
+    writer = writer_for(options.output, questionnaire)
+    bad_writer = writer_for(options.errors or options.output, questionnaire)
+    items = {item_id: i for i, item_id in enumerate(questionnaire.items)}
+    warned: set[str] = set()
+
+    def all_jobs() -> Iterator[Job]:
+        for source in sources:
+            with contextlib.ExitStack() as stack:
+                if source.path is None:
+                    stream: BinaryIO | None = stdin
+                elif source.path.is_dir():
+                    stream = None
+                else:
+                    stream = stack.enter_context(_open(source))
+                yield from read_jobs(
+                    source, stream, items, delimiter=options.delimiter, warn=warn, advance=advance
+                )
+
+    sink = _Sink(out, writer.separator.encode())
+    bad_sink = _Sink(errors_out, bad_writer.separator.encode()) if errors_out else None
+    sink.text(writer.header())
+    if bad_sink is not None:
+        bad_sink.text(bad_writer.header())
+    setup = (questionnaire, options.output, options.explain, options.errors)
+    for result in _results(all_jobs(), summary.workers, setup):
+        summary.add(result)
+        if options.strict and result.invalid:
+            raise StrictStop(f"{result.problems[0]} (--strict: stopped here; nothing was written)")
+        sink.block(result.text)
+        if bad_sink is not None:
+            bad_sink.block(result.errors_text)
+        for name, keys in result.unknown.items():
+            if name not in warned:
+                warned.add(name)
+                shown = sorted(quote(key) for key in keys)
+                more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+                warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
+    sink.text(writer.footer(sink.wrote))
+    if bad_sink is not None:
+        bad_sink.text(bad_writer.footer(bad_sink.wrote))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+class _Sink:
+    """Writes UTF-8 blocks to a text stream, straight to its binary layer when it has one."""
+
+    def __init__(self, stream: IO[str], separator: bytes) -> None:
+        self.stream = stream
+        self.raw: BinaryIO | None = getattr(stream, "buffer", None)
+        self.separator = separator
+        self.wrote = False
+
+    def text(self, text: str) -> None:
+        if self.raw is not None:
+            self.raw.write(text.encode())
+        else:
+            self.stream.write(text)
+
+    def block(self, data: bytes) -> None:
+        """A block of records, after a separator when records came before."""
+        if not data:
+            return
+        for part in (self.separator if self.wrote else b"", data):
+            if self.raw is not None:
+                self.raw.write(part)
+            else:
+                self.stream.write(part.decode())
+        self.wrote = True
+
+
+def _open(source: Source) -> BinaryIO:
+    assert source.path is not None
+    try:
+        return source.path.open("rb")
+    except OSError as exc:
+        raise KetscreenError(f"{source.name}: cannot be read ({exc.strerror})") from None
+
+
+Setup = tuple[Questionnaire, OutputFormat, bool, "OutputFormat | None"]
+
+
+def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobResult]:
+    """Each job's result, in job order; with workers, a few jobs are done ahead."""
+    if workers <= 1:
+        processor = _processor(setup)
+        for job in jobs:
+            yield processor.run(job)
+        return
+    context = multiprocessing.get_context("spawn")
+    pool = context.Pool(workers, initializer=_start_worker, initargs=(setup,))
+    try:
+        pending: deque[Any] = deque()
+        for job in jobs:
+            pending.append(pool.apply_async(_work, (job,)))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _processor(setup: Setup) -> Processor:
+    questionnaire, output, explain, errors = setup
+    return Processor(questionnaire, output, explain=explain, errors=errors)
+
+
+_WORKER: Processor | None = None
+
+
+def _start_worker(setup: Setup) -> None:  # pragma: no cover - runs in a worker process
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    _WORKER = _processor(setup)
+
+
+def _work(job: Job) -> JobResult:  # pragma: no cover - runs in a worker process
+    assert _WORKER is not None
+    return _WORKER.run(job)

@@ -1,0 +1,183 @@
+"""Writers for scored records: CSV, JSON Lines and JSON, each chosen by `OutputFormat`.
+
+A writer turns a block of `Row`s into text; the runner adds `header()`, `separator`
+between non-empty blocks, and `footer()`. Blocks can be formatted in worker processes,
+so a writer holds only plain data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+from ketscreen.core.model import Questionnaire
+from ketscreen.io.batch.engine import STATUS_OK, Row
+from ketscreen.io.batch.formats import OutputFormat, assert_never
+
+COLUMNS = (
+    "respondent_id",
+    "source",
+    "status",
+    "band",
+    "lower_bound",
+    "criteria_count",
+    "warning_signs",
+    "frequency",
+    "top_flag_level",
+    "flags",
+    "missing",
+    "error",
+    "questionnaire",
+    "questionnaire_version",
+    "questionnaire_sha256",
+)
+"""The output columns, in order (DESIGN.md "Response records")."""
+
+_SPECIAL = frozenset(',"\r\n')
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+
+
+class Writer:
+    """Formats rows; subclasses say how."""
+
+    separator = ""
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self.stamp = (questionnaire.id, questionnaire.version, questionnaire.sha256)
+
+    def header(self) -> str:
+        return ""
+
+    def rows(self, rows: Sequence[Row]) -> str:
+        raise NotImplementedError
+
+    def footer(self, wrote_rows: bool) -> str:
+        return ""
+
+
+class CsvWriter(Writer):
+    """Comma-separated, LF line ends, minimal quoting; lists joined with `;`.
+
+    Rows that are ok and whose respondent id needs no quoting (nearly all) are formatted
+    directly; the others go through the csv module.
+    """
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        super().__init__(questionnaire)
+        self.tail = self._line(self.stamp).rstrip("\n")
+
+    @staticmethod
+    def _line(cells: Sequence[object]) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(cells)
+        return buffer.getvalue()
+
+    def header(self) -> str:
+        return self._line(COLUMNS)
+
+    def _slow(self, row: Row) -> str:
+        cells = [*self._cells(row), *self.stamp]
+        return self._line(cells)
+
+    @staticmethod
+    def _cells(row: Row) -> list[object]:
+        return [
+            row.respondent_id,
+            row.source,
+            row.status,
+            row.band,
+            None if row.lower_bound is None else ("true" if row.lower_bound else "false"),
+            row.criteria_count,
+            row.warning_signs,
+            row.frequency,
+            row.top_flag_level,
+            ";".join(row.flags),
+            ";".join(row.missing),
+            row.error,
+        ]
+
+    def rows(self, rows: Sequence[Row]) -> str:
+        # One scan of the whole block decides whether any row needs the careful path.
+        plain = not _NEEDS_QUOTES.search(
+            "".join([*map(itemgetter(0), rows), *map(itemgetter(1), rows)])
+        )
+        tail = self.tail
+        join = ";".join
+        empty = ""
+        return empty.join(
+            [
+                f"{r[0]},{r[1]},ok,{r[3]},{'true' if r[4] else 'false'},"
+                f"{empty if r[5] is None else r[5]},{empty if r[6] is None else r[6]},"
+                f"{empty if r[7] is None else r[7]},{r[8] or empty},{join(r[9])},"
+                f"{join(r[10])},,{tail}\n"
+                if r[2] is STATUS_OK and (plain or _SPECIAL.isdisjoint(r[0] + r[1]))
+                else self._slow(r)
+                for r in rows
+            ]
+        )
+
+
+class _JsonWriter(Writer):
+    def record(self, row: Row) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "respondent_id": row.respondent_id,
+            "source": row.source,
+            "status": row.status,
+            "band": row.band,
+            "lower_bound": row.lower_bound,
+            "criteria_count": row.criteria_count,
+            "warning_signs": row.warning_signs,
+            "frequency": row.frequency,
+            "top_flag_level": row.top_flag_level,
+            "flags": list(row.flags),
+            "missing": list(row.missing),
+            "error": row.error,
+            "questionnaire": self.stamp[0],
+            "questionnaire_version": self.stamp[1],
+            "questionnaire_sha256": self.stamp[2],
+        }
+        if row.details is not None:
+            data.update(row.details)
+        return data
+
+    def dumps(self, row: Row) -> str:
+        return json.dumps(self.record(row), ensure_ascii=False)
+
+
+class JsonLinesWriter(_JsonWriter):
+    """One JSON object per line."""
+
+    def rows(self, rows: Sequence[Row]) -> str:
+        return "".join(f"{self.dumps(row)}\n" for row in rows)
+
+
+class JsonWriter(_JsonWriter):
+    """One JSON array, one record per line, so that it streams like the others."""
+
+    separator = ",\n"
+
+    def header(self) -> str:
+        return "[\n"
+
+    def rows(self, rows: Sequence[Row]) -> str:
+        return ",\n".join(map(self.dumps, rows))
+
+    def footer(self, wrote_rows: bool) -> str:
+        return "\n]\n" if wrote_rows else "]\n"
+
+
+def writer_for(fmt: OutputFormat, questionnaire: Questionnaire) -> Writer:
+    match fmt:
+        case OutputFormat.CSV:
+            return CsvWriter(questionnaire)
+        case OutputFormat.JSONL:
+            return JsonLinesWriter(questionnaire)
+        case OutputFormat.JSON:
+            return JsonWriter(questionnaire)
+        case _:
+            assert_never(fmt)
