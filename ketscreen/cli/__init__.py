@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from ketscreen.cli import authoring, export, info, intake, run, sessions_cmd  # noqa: F401  (register commands)
+from ketscreen.cli import authoring, export, info, intake, run, score, sessions_cmd  # noqa: F401  (register commands)
 from ketscreen.cli.app import app
 
 __all__ = ["app", "main"]

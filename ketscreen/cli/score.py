@@ -1,0 +1,217 @@
+"""Commands for analysts: `score` (batch scoring of saved responses) and `template`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ketscreen.cli.app import QuestionnaireOption, app, handle_errors, warn
+from ketscreen.errors import ExitCode
+from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat
+
+if TYPE_CHECKING:
+    from ketscreen.core.model import Questionnaire
+    from ketscreen.io.batch.runner import Summary
+
+PROGRESS_MIN_BYTES = 4 << 20
+"""Inputs smaller than this finish before a progress bar would be worth drawing."""
+
+
+@app.command("score")
+@handle_errors
+def score_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="CSV, TSV, JSON Lines or JSON files, saved session files or folders of "
+            "them; - reads standard input.",
+            show_default=False,
+            metavar="INPUT...",
+        ),
+    ],
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format. Default: from the -o file name, else csv.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
+        ),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="Also write the invalid records, with their reasons, to this file "
+            "(format from its name, else --format).",
+            show_default=False,
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Stop at the first invalid record: exit 1 and write nothing."
+        ),
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Add each record's answers and per-item contributions (JSON)."
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite existing -o and --errors files.")
+    ] = False,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            "--input-format",
+            help="Input format. Default: from each file name; standard input is "
+            "recognised by its first character.",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="CSV delimiter: , ; | or tab. Default: detected from the header row.",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes. 0: one per processor (up to 4) for inputs over 8 MB.",
+        ),
+    ] = 0,
+    questionnaire: QuestionnaireOption = None,
+) -> None:
+    """Score saved responses in bulk: one output record per input record, in input order.
+
+    Data goes to stdout (or -o); a summary goes to stderr.
+
+    An invalid record gets status invalid and an error naming the column and allowed codes.
+
+    Exit 0: all valid; 3: some invalid; 1: an input cannot be read, or --strict stopped.
+    """
+    from ketscreen.io.batch.formats import DELIMITERS, UsageProblem
+    from ketscreen.io.batch.readers import resolve
+    from ketscreen.io.batch.runner import Options, score_files
+    from ketscreen.io.questionnaires import load_questionnaire
+
+    out_format = fmt or (output and OutputFormat.for_name(output.name)) or OutputFormat.CSV
+    if explain and out_format is OutputFormat.CSV:
+        raise UsageProblem("--explain adds nested data; use it with --format jsonl or json")
+    split = None
+    if delimiter is not None:
+        split = DELIMITERS.get(delimiter.lower())
+        if split is None:
+            raise UsageProblem(f"--delimiter must be one of , ; | tab (not {delimiter!r})")
+    options = Options(
+        output=out_format,
+        errors=None if errors is None else OutputFormat.for_name(errors.name) or out_format,
+        explain=explain,
+        strict=strict,
+        delimiter=split,
+        jobs=jobs,
+    )
+    loaded = load_questionnaire(questionnaire)
+    sources = resolve(inputs, input_format)
+    total = sum(source.size or 0 for source in sources)
+    with _progress(total) as advance:
+        summary = score_files(
+            loaded,
+            sources,
+            options,
+            output=output,
+            errors=errors,
+            force=force,
+            stdin=sys.stdin.buffer,
+            stdout=sys.stdout,
+            warn=warn,
+            advance=advance,
+        )
+    for line in summary_lines(summary, loaded):
+        typer.echo(line, err=True)
+    if summary.invalid:
+        raise typer.Exit(ExitCode.INVALID_RECORDS)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for large inputs when stderr is a terminal."""
+    if total < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    from ketscreen.ui.console import make_console
+
+    with Progress(
+        "Scoring",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("score", total=total)
+        yield lambda size: bar.advance(task, size)
+
+
+def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
+    """The summary for stderr: records, per band, per top flag level, invalid ones."""
+    from ketscreen.core.model import FlagLevel
+
+    def counts(names: list[str], counter: dict[str, int]) -> str:
+        return ", ".join(f"{name} {counter.get(name, 0):,}" for name in names)
+
+    ok = summary.records - summary.invalid
+    lines = [
+        f"Scored {summary.records:,} records in {summary.seconds:.1f} s: "
+        f"{ok:,} ok, {summary.invalid:,} invalid.",
+        "Bands: " + counts([b.id for b in questionnaire.band_rule.bands], summary.bands),
+        "Top flag level: "
+        + counts([level.value for level in FlagLevel] + ["none"], summary.levels),
+    ]
+    if summary.problems:
+        shown = len(summary.problems)
+        lines.append(
+            f"Invalid records (first {shown}; every one has status invalid and an error "
+            "in the output):"
+            if summary.invalid > shown
+            else "Invalid records:"
+        )
+        lines.extend(f"  {problem}" for problem in summary.problems)
+    return lines
+
+
+@app.command("template")
+@handle_errors
+def template_command(
+    fmt: Annotated[
+        TemplateFormat,
+        typer.Option("--format", "-f", help="yaml also lists each item's allowed codes."),
+    ] = TemplateFormat.CSV,
+    questionnaire: QuestionnaireOption = None,
+) -> None:
+    """Print a blank response record with every item id, to prepare data by hand."""
+    from ketscreen.io.batch.template import render_template
+    from ketscreen.io.questionnaires import load_questionnaire
+
+    typer.echo(render_template(load_questionnaire(questionnaire), fmt), nl=False)
