@@ -107,7 +107,7 @@ def test_strict_stops_at_the_first_invalid_record_and_writes_nothing(tmp_path: P
 
 
 def test_strict_with_valid_records_writes_everything_to_stdout() -> None:
-    code, out, _ = invoke("-", "--strict", stdin=GOOD)
+    code, out, _ = invoke("-", "--strict", "-o", "-", stdin=GOOD)
     assert code == 0 and len(out.splitlines()) == 3
 
 

@@ -46,7 +46,10 @@ def score_command(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout (- is stdout).",
+            show_default=False,
         ),
     ] = None,
     errors: Annotated[
@@ -96,7 +99,7 @@ def score_command(
             "--jobs",
             "-j",
             min=0,
-            help="Worker processes. 0: one per processor (up to 4) for inputs over 8 MB.",
+            help="Worker processes. 0: one per processor (up to 4) for inputs over 24 MB.",
         ),
     ] = 0,
     questionnaire: QuestionnaireOption = None,
@@ -114,6 +117,8 @@ def score_command(
     from ketscreen.io.batch.runner import Options, score_files
     from ketscreen.io.questionnaires import load_questionnaire
 
+    if output is not None and str(output) == "-":
+        output = None
     out_format = fmt or (output and OutputFormat.for_name(output.name)) or OutputFormat.CSV
     if explain and out_format is OutputFormat.CSV:
         raise UsageProblem("--explain adds nested data; use it with --format jsonl or json")

@@ -30,8 +30,8 @@ from ketscreen.io.batch.jobs import Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs
 from ketscreen.io.batch.writers import writer_for
 
-PARALLEL_MIN_BYTES = 8 << 20
-"""Below this much input, starting worker processes costs more than it saves."""
+PARALLEL_MIN_BYTES = 24 << 20
+"""Below this much input (about 175,000 full CSV records), workers cost more than they save."""
 MAX_AUTO_WORKERS = 4
 SPOOL_BYTES = 32 << 20
 
