@@ -14,6 +14,7 @@ from ketscreen.io.batch.engine import Row, Scorer, quote, row_from_result
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat, assert_never
 from ketscreen.io.batch.jobs import CsvJob, CsvPlan, Processor
 from ketscreen.io.batch.writers import COLUMNS, writer_for
+from ketscreen.io.fhir import response_to_fhir
 from tests.batch_helpers import ASSETS, records, run_text
 from tests.conftest import full_answers
 
@@ -32,7 +33,11 @@ def parse(fmt: OutputFormat, text: str) -> list[dict[str, object]]:
     return list(json.loads(text))
 
 
-@pytest.mark.parametrize("fmt", list(OutputFormat))
+# FHIR writes resources, not these columns: tests/test_fhir_batch.py checks it.
+COLUMN_FORMATS = [fmt for fmt in OutputFormat if fmt is not OutputFormat.FHIR]
+
+
+@pytest.mark.parametrize("fmt", COLUMN_FORMATS)
 def test_every_output_format_writes_every_column_in_order(fmt: OutputFormat) -> None:
     writer = writer_for(fmt, Q)
     first, second = writer.rows(ROWS[:1]), writer.rows(ROWS[1:])
@@ -65,6 +70,9 @@ SAMPLES = {
     InputFormat.TSV: "respondent_id\tuse_12m\tself_harm\nr1\tno\tnow\n",
     InputFormat.JSONL: '{"respondent_id": "r1", "use_12m": "no", "self_harm": "now"}\n',
     InputFormat.JSON: '[{"respondent_id": "r1", "use_12m": "no", "self_harm": "now"}]',
+    InputFormat.FHIR: json.dumps(
+        response_to_fhir(Q, score(Q, {"use_12m": "no", "self_harm": "now"}), respondent_id="r1")
+    ),
 }
 
 

@@ -29,7 +29,7 @@ def score_command(
         list[str],
         typer.Argument(
             help="CSV, TSV, JSON Lines or JSON files, saved session files or folders of "
-            "them; - reads standard input.",
+            "them, FHIR QuestionnaireResponses or Bundles of them; - reads standard input.",
             show_default=False,
             metavar="INPUT...",
         ),
@@ -71,6 +71,14 @@ def score_command(
         bool,
         typer.Option(
             "--explain", help="Add each record's answers and per-item contributions (JSON)."
+        ),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="FHIR input: compare the scores each response stores with the recomputed "
+            "ones; a response that disagrees is invalid, with every difference named.",
         ),
     ] = False,
     force: Annotated[
@@ -132,11 +140,18 @@ def score_command(
         errors=None if errors is None else OutputFormat.for_name(errors.name) or out_format,
         explain=explain,
         strict=strict,
+        verify=verify,
         delimiter=split,
         jobs=jobs,
     )
     loaded = load_questionnaire(questionnaire)
     sources = resolve(inputs, input_format)
+    never_fhir = (InputFormat.CSV, InputFormat.TSV, InputFormat.JSONL, InputFormat.SESSION)
+    if verify and all(source.format in never_fhir for source in sources):
+        raise UsageProblem(
+            "--verify compares the scores stored in FHIR QuestionnaireResponses; "
+            "give FHIR input (a .fhir.json file, or --input-format fhir)"
+        )
     total = sum(source.size or 0 for source in sources)
     with _progress(total) as advance:
         summary = score_files(

@@ -17,11 +17,17 @@ class InputFormat(str, Enum):
     JSONL = "jsonl"
     JSON = "json"
     SESSION = "session"
+    FHIR = "fhir"
 
     @classmethod
     def for_name(cls, name: str) -> InputFormat | None:
         """The format a file name implies, or None when its extension says nothing."""
+        if name.lower().endswith(FHIR_SUFFIX):
+            return InputFormat.FHIR
         return _BY_SUFFIX.get(Path(name).suffix.lower())
+
+
+FHIR_SUFFIX = ".fhir.json"
 
 
 _BY_SUFFIX = {
@@ -31,6 +37,7 @@ _BY_SUFFIX = {
     ".jsonl": InputFormat.JSONL,
     ".ndjson": InputFormat.JSONL,
     ".json": InputFormat.JSON,
+    ".fhir": InputFormat.FHIR,
 }
 
 
@@ -52,6 +59,7 @@ class OutputFormat(str, Enum):
     CSV = "csv"
     JSONL = "jsonl"
     JSON = "json"
+    FHIR = "fhir"
 
     @classmethod
     def for_name(cls, name: str) -> OutputFormat | None:

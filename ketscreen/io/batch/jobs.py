@@ -26,6 +26,7 @@ from ketscreen.errors import AnswerError
 from ketscreen.io.batch.engine import STATUS_OK, Row, Scorer, answer_error_row, invalid_row, who
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
 from ketscreen.io.batch.writers import writer_for
+from ketscreen.io.fhir import compare_scores, responses_from_fhir
 
 PROBLEMS_KEPT = 10
 """Invalid records quoted per job (the summary shows the first ones)."""
@@ -73,7 +74,15 @@ class SessionsJob:
     """(name, text, readable); when not readable, text is the reason."""
 
 
-Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob
+@dataclass(frozen=True)
+class FhirJob:
+    """A parsed FHIR document: one QuestionnaireResponse, or a Bundle of them."""
+
+    source: str
+    document: object
+
+
+Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob | FhirJob
 
 
 @dataclass
@@ -133,9 +142,12 @@ class Processor:
         *,
         explain: bool = False,
         errors: OutputFormat | None = None,
+        verify: bool = False,
     ) -> None:
         self.questionnaire = questionnaire
-        self.scorer = Scorer(questionnaire, explain=explain)
+        self.verify = verify
+        # FHIR output writes each record's answers, which only the explained rows carry.
+        self.scorer = Scorer(questionnaire, explain=explain or output is OutputFormat.FHIR)
         self.writer = writer_for(output, questionnaire)
         self.errors_writer = writer_for(errors, questionnaire) if errors is not None else None
         self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
@@ -149,8 +161,12 @@ class Processor:
                 rows = self.json_lines_rows(job, unknown)
             elif isinstance(job, RecordsJob):
                 rows = self.record_rows(job.records, unknown)
+            elif isinstance(job, FhirJob):
+                rows = self.fhir_rows(job)
             else:
                 rows = self.session_rows(job, unknown)
+            if self.verify and not isinstance(job, FhirJob):
+                rows = [_unverifiable(row) for row in rows]
             return self.result(rows, unknown)
 
     def result(self, rows: list[Row], unknown: dict[str, set[str]]) -> JobResult:
@@ -371,6 +387,69 @@ class Processor:
             return rows
         kept = [p for p in range(len(job.sessions)) if p not in extra]
         return _merge(rows, kept, extra)
+
+    # -- FHIR QuestionnaireResponses ------------------------------------------------------
+
+    def fhir_rows(self, job: FhirJob) -> list[Row]:
+        """Map each response's answers back and score them; with `verify`, a response whose
+        stored scores disagree with the recomputed ones is invalid, naming every difference."""
+        items = self.scorer.items
+        cells: list[list[str]] = []
+        ids: list[str] = []
+        sources: list[str] = []
+        stored: list[dict[str, Any]] = []
+        keep: list[int] = []
+        extra: dict[int, Row] = {}
+        responses = responses_from_fhir(self.questionnaire, job.document, job.source)
+        for position, record in enumerate(responses):
+            rid = record.respondent_id or ""
+            if record.error is not None:
+                extra[position] = invalid_row(rid, record.source, f"{who(rid)}: {record.error}")
+                continue
+            cells.append([_cell(record.answers.get(item.id)) for item in items])
+            ids.append(rid)
+            sources.append(record.source)
+            stored.append(record.stored)
+            keep.append(position)
+        scored = self.scorer.score_rows(self.identity, cells, ids, sources, column_word="item")
+        if self.verify:
+            scored = [_verified(row, found) for row, found in zip(scored, stored, strict=True)]
+        return _merge(scored, keep, extra) if extra else scored
+
+
+def _verified(row: Row, stored: dict[str, Any]) -> Row:
+    """The row, or an invalid one naming every way the stored scores differ from it."""
+    if row.status is not STATUS_OK:
+        return row
+    recomputed = {
+        "criteria_count": row.criteria_count,
+        "warning_signs": row.warning_signs,
+        "frequency": row.frequency,
+        "band": row.band,
+        "lower_bound": row.lower_bound,
+        "top_flag_level": row.top_flag_level,
+        "flags": row.flags,
+    }
+    problems = compare_scores(recomputed, stored)
+    if not problems:
+        return row
+    return invalid_row(
+        row.respondent_id,
+        row.source,
+        f"{who(row.respondent_id)}: stored scores disagree with ketscreen's: "
+        + "; ".join(problems),
+    )
+
+
+def _unverifiable(row: Row) -> Row:
+    if row.status is not STATUS_OK:
+        return row
+    return invalid_row(
+        row.respondent_id,
+        row.source,
+        f"{who(row.respondent_id)}: --verify: not a FHIR QuestionnaireResponse, so there "
+        "are no stored scores to compare",
+    )
 
 
 def _is_respondent(key: object) -> bool:

@@ -27,12 +27,14 @@ from ketscreen.io.batch.formats import (
 from ketscreen.io.batch.jobs import (
     CsvJob,
     CsvPlan,
+    FhirJob,
     Job,
     JsonLinesJob,
     RecordsJob,
     SessionsJob,
     decode,
 )
+from ketscreen.io.fhir import is_fhir
 
 BLOCK = 1 << 20
 """Bytes read at a time; also about the size of one job."""
@@ -45,6 +47,7 @@ STDIN = "-"
 _CANDIDATES = (",", "\t", ";", "|")
 _SESSION_TAG = "ketscreen-session/"
 _SPACE = re.compile(r"[ \t\r\n]*")
+_FHIR_START = re.compile(rb'\{\s*"resourceType"\s*:')
 
 Warn = Callable[[str], None]
 Advance = Callable[[int], None]
@@ -95,7 +98,7 @@ def resolve(names: Sequence[str], forced: InputFormat | None) -> list[Source]:
         if fmt is None:
             raise UsageProblem(
                 f"cannot tell the format of {name} from its name; "
-                "use --input-format csv, tsv, jsonl, json or session"
+                "use --input-format csv, tsv, jsonl, json, session or fhir"
             )
         sources.append(Source(name, fmt, path))
     return sources
@@ -124,19 +127,22 @@ def read_jobs(
         case InputFormat.JSONL:
             for first, data in _blocks(source, stream, advance, quoted=False, first_line=1):
                 yield JsonLinesJob(source.label, first, data)
-        case InputFormat.JSON | InputFormat.SESSION:
+        case InputFormat.JSON | InputFormat.SESSION | InputFormat.FHIR:
             yield from _json_document(source, stream, advance)
         case _:
             assert_never(fmt)
 
 
 def _sniff(stream: BinaryIO) -> InputFormat:
-    """Standard input without --input-format: `[` means JSON, `{` JSON Lines, else CSV."""
+    """Standard input without --input-format: `[` means JSON, `{` JSON Lines (or FHIR, when
+    a `resourceType` comes first), else CSV."""
     head = stream.peek(64)  # type: ignore[attr-defined]
     text = head.removeprefix(BOM).lstrip()
     if text.startswith(b"["):
         return InputFormat.JSON
     if text.startswith(b"{"):
+        if _FHIR_START.match(text):
+            return InputFormat.FHIR
         return InputFormat.JSONL
     return InputFormat.CSV
 
@@ -271,6 +277,11 @@ def _json_document(source: Source, stream: BinaryIO, advance: Advance) -> Iterat
     """A JSON array of records (streamed), or one object: a session or a single record."""
     head = stream.peek(64)  # type: ignore[attr-defined]
     if head.removeprefix(BOM).lstrip().startswith(b"["):
+        if source.format is InputFormat.FHIR:
+            raise InputError(
+                f"{source.label}: FHIR input is one QuestionnaireResponse or a Bundle of them, "
+                "not a JSON array"
+            )
         yield from _json_array(source, stream, advance)
         return
     data = stream.read(MAX_RECORD + 1)
@@ -286,6 +297,8 @@ def _json_document(source: Source, stream: BinaryIO, advance: Advance) -> Iterat
         yield SessionsJob(((source.label, text, True),))
     elif source.format is InputFormat.SESSION:
         yield SessionsJob(((source.label, "the file is not a session", False),))
+    elif source.format is InputFormat.FHIR or is_fhir(value):
+        yield FhirJob(source.label, value)
     else:
         yield RecordsJob(((source.label, 1, value),))
 

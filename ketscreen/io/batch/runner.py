@@ -28,7 +28,7 @@ from ketscreen.io.batch.engine import quote
 from ketscreen.io.batch.formats import OutputFormat, UsageProblem
 from ketscreen.io.batch.jobs import Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs
-from ketscreen.io.batch.writers import writer_for
+from ketscreen.io.batch.writers import Writer, writer_for
 
 PARALLEL_MIN_BYTES = 24 << 20
 """Below this much input (about 175,000 full CSV records), workers cost more than they save."""
@@ -47,6 +47,8 @@ class Options:
     """The format of the --errors file, when there is one."""
     explain: bool = False
     strict: bool = False
+    verify: bool = False
+    """FHIR input: a response whose stored scores differ from the recomputed is invalid."""
     delimiter: str | None = None
     jobs: int = 0
     """Worker processes; 0 chooses by input size and processor count."""
@@ -165,40 +167,47 @@ def run_batch(
                     source, stream, items, delimiter=options.delimiter, warn=warn, advance=advance
                 )
 
-    sink = _Sink(out, writer.separator.encode())
-    bad_sink = _Sink(errors_out, bad_writer.separator.encode()) if errors_out else None
-    sink.text(writer.header())
-    if bad_sink is not None:
-        bad_sink.text(bad_writer.header())
-    setup = (questionnaire, options.output, options.explain, options.errors)
+    sink = _Sink(out, writer)
+    bad_sink = _Sink(errors_out, bad_writer) if errors_out else None
+    setup = (questionnaire, options.output, options.explain, options.errors, options.verify)
     for result in _results(all_jobs(), summary.workers, setup):
         summary.add(result)
         if options.strict and result.invalid:
             raise StrictStop(f"{result.problems[0]} (--strict: stopped here; nothing was written)")
-        sink.block(result.text)
+        sink.block(result.text, result.records)
         if bad_sink is not None:
-            bad_sink.block(result.errors_text)
+            bad_sink.block(result.errors_text, result.invalid)
         for name, keys in result.unknown.items():
             if name not in warned:
                 warned.add(name)
                 shown = sorted(quote(key) for key in keys)
                 more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
                 warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
-    sink.text(writer.footer(sink.wrote))
+    sink.close()
     if bad_sink is not None:
-        bad_sink.text(bad_writer.footer(bad_sink.wrote))
+        bad_sink.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 class _Sink:
-    """Writes UTF-8 blocks to a text stream, straight to its binary layer when it has one."""
+    """Writes a writer's header, UTF-8 blocks of records with separators, and its footer
+    to a text stream, straight to its binary layer when it has one.
 
-    def __init__(self, stream: IO[str], separator: bytes) -> None:
+    A writer whose lone record is written differently (FHIR: a bare resource, several
+    are a Bundle) starts only once it is known whether the first record is alone.
+    """
+
+    def __init__(self, stream: IO[str], writer: Writer) -> None:
         self.stream = stream
         self.raw: BinaryIO | None = getattr(stream, "buffer", None)
-        self.separator = separator
+        self.writer = writer
+        self.separator = writer.separator.encode()
         self.wrote = False
+        self.held: bytes | None = None
+        self.started = not writer.single_differs
+        if self.started:
+            self.text(writer.header())
 
     def text(self, text: str) -> None:
         if self.raw is not None:
@@ -206,16 +215,35 @@ class _Sink:
         else:
             self.stream.write(text)
 
-    def block(self, data: bytes) -> None:
+    def block(self, data: bytes, records: int) -> None:
         """A block of records, after a separator when records came before."""
         if not data:
             return
+        if not self.started:
+            if self.held is None and records == 1:
+                self.held = data  # maybe the only record: wait and see
+                return
+            self.text(self.writer.header())
+            self.started = True
+            if self.held is not None:
+                self.text(self.held.decode())
+                self.held = None
+                self.wrote = True
         for part in (self.separator if self.wrote else b"", data):
             if self.raw is not None:
                 self.raw.write(part)
             else:
                 self.stream.write(part.decode())
         self.wrote = True
+
+    def close(self) -> None:
+        """The footer, or the whole output of a writer that waited (one record, or none)."""
+        if self.held is not None:
+            self.text(self.writer.alone(self.held.decode()))
+        elif not self.started:
+            self.text(self.writer.empty())
+        else:
+            self.text(self.writer.footer(self.wrote))
 
 
 def _open(source: Source) -> BinaryIO:
@@ -226,7 +254,7 @@ def _open(source: Source) -> BinaryIO:
         raise KetscreenError(f"{source.name}: cannot be read ({exc.strerror})") from None
 
 
-Setup = tuple[Questionnaire, OutputFormat, bool, "OutputFormat | None"]
+Setup = tuple[Questionnaire, OutputFormat, bool, "OutputFormat | None", bool]
 
 
 def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobResult]:
@@ -253,8 +281,8 @@ def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobRes
 
 
 def _processor(setup: Setup) -> Processor:
-    questionnaire, output, explain, errors = setup
-    return Processor(questionnaire, output, explain=explain, errors=errors)
+    questionnaire, output, explain, errors, verify = setup
+    return Processor(questionnaire, output, explain=explain, errors=errors, verify=verify)
 
 
 _WORKER: Processor | None = None

@@ -1,4 +1,4 @@
-"""Writers for scored records: CSV, JSON Lines and JSON, each chosen by `OutputFormat`.
+"""Writers for scored records: CSV, JSON Lines, JSON and FHIR, each chosen by `OutputFormat`.
 
 A writer turns a block of `Row`s into text; the runner adds `header()`, `separator`
 between non-empty blocks, and `footer()`. Blocks can be formatted in worker processes,
@@ -16,8 +16,10 @@ from operator import itemgetter
 from typing import Any
 
 from ketscreen.core.model import Questionnaire
+from ketscreen.core.scoring import score
 from ketscreen.io.batch.engine import STATUS_OK, Row
 from ketscreen.io.batch.formats import OutputFormat, assert_never
+from ketscreen.io.fhir import bundle, response_to_fhir
 
 COLUMNS = (
     "respondent_id",
@@ -46,6 +48,8 @@ class Writer:
     """Formats rows; subclasses say how."""
 
     separator = ""
+    single_differs = False
+    """True when one record alone is written differently (`alone`) from several."""
 
     def __init__(self, questionnaire: Questionnaire) -> None:
         self.stamp = (questionnaire.id, questionnaire.version, questionnaire.sha256)
@@ -58,6 +62,14 @@ class Writer:
 
     def footer(self, wrote_rows: bool) -> str:
         return ""
+
+    def alone(self, text: str) -> str:
+        """The whole output when `text` is the only record (for `single_differs`)."""
+        raise NotImplementedError
+
+    def empty(self) -> str:
+        """The whole output when there is no record (for `single_differs`)."""
+        raise NotImplementedError
 
 
 class CsvWriter(Writer):
@@ -171,6 +183,48 @@ class JsonWriter(_JsonWriter):
         return "\n]\n" if wrote_rows else "]\n"
 
 
+class FhirWriter(Writer):
+    """HL7 FHIR R4: a QuestionnaireResponse per record (an OperationOutcome for an invalid
+    one, so that output stays one per input record), one resource per line; a collection
+    Bundle of them when there are several.
+
+    `rows` writes bare resources; `header`, `separator` and `footer` make them Bundle
+    entries, so a lone record can be written bare (`alone`).
+    """
+
+    separator = '},\n{"resource": '
+    single_differs = True
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        super().__init__(questionnaire)
+        self.questionnaire = questionnaire
+
+    def header(self) -> str:
+        return '{"resourceType": "Bundle", "type": "collection", "entry": [\n{"resource": '
+
+    def footer(self, wrote_rows: bool) -> str:
+        return "}\n]}\n"
+
+    def alone(self, text: str) -> str:
+        return text + "\n"
+
+    def empty(self) -> str:
+        return json.dumps(bundle([])) + "\n"
+
+    def resource(self, row: Row) -> dict[str, Any]:
+        if row.status is not STATUS_OK:
+            where = f"{row.source}: {row.error}"
+            issue = {"severity": "error", "code": "invalid", "diagnostics": where}
+            return {"resourceType": "OperationOutcome", "issue": [issue]}
+        assert row.details is not None, "FHIR output needs the explained rows"
+        result = score(self.questionnaire, row.details["answers"])  # type: ignore[arg-type]
+        return response_to_fhir(self.questionnaire, result, respondent_id=row.respondent_id)
+
+    def rows(self, rows: Sequence[Row]) -> str:
+        dumps = json.dumps
+        return self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
+
+
 def writer_for(fmt: OutputFormat, questionnaire: Questionnaire) -> Writer:
     match fmt:
         case OutputFormat.CSV:
@@ -179,5 +233,7 @@ def writer_for(fmt: OutputFormat, questionnaire: Questionnaire) -> Writer:
             return JsonLinesWriter(questionnaire)
         case OutputFormat.JSON:
             return JsonWriter(questionnaire)
+        case OutputFormat.FHIR:
+            return FhirWriter(questionnaire)
         case _:
             assert_never(fmt)
