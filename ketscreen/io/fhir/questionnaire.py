@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ketscreen.core.conditions import AllOf, AnyOf, Condition, ItemCondition
-from ketscreen.core.model import Choice, Item, ItemType, Questionnaire, Score
+from ketscreen.core.model import DECLINED, Choice, Item, ItemType, Questionnaire, Score
 from ketscreen.io.fhir.common import (
     ASKED_DECLINED,
     BAND_LINK,
@@ -65,7 +65,7 @@ def declined_coding() -> dict[str, str]:
 
 def coding(q: Questionnaire, item: Item, code: str) -> dict[str, str]:
     """The coding of one answer code of `item` (the declined code included)."""
-    if code == "declined":
+    if code == DECLINED:
         return declined_coding()
     return {"system": answer_system(q), "code": code, "display": item.labels[code]}
 
