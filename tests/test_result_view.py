@@ -14,10 +14,10 @@ from rich.console import Console
 from ketscreen.core.interview import Interview
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.scoring import Result
+from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import load_resources
 from ketscreen.ui.console import THEME
 from ketscreen.ui.result_view import (
-    DISCLAIMER,
     count_line,
     next_steps,
     render_result,

@@ -22,17 +22,13 @@ from rich.text import Text
 
 from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
 from ketscreen.core.scoring import Result
+from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
 from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
 from ketscreen.ui.console import THEME, make_console
 from ketscreen.ui.resources_view import KIND_LABELS, services_table
 from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
 
-DISCLAIMER = (
-    "This is a screening tool, not a diagnosis. Only a trained professional can diagnose "
-    "a substance use problem. Bring your result to a doctor or counselor to start that "
-    "conversation."
-)
 HARM_REDUCTION_TOPIC = "harm_reduction"
 """The guidance topic with the safer-use steps (shown with risk flags, and first for
 someone not ready to change)."""

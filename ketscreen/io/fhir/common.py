@@ -11,6 +11,8 @@ import json
 from typing import Any
 
 from ketscreen.core.model import Questionnaire
+from ketscreen.core.texts import DISCLAIMER as _DISCLAIMER
+from ketscreen.core.texts import STOP_ANY_TIME
 from ketscreen.errors import KetscreenError
 
 BASE = "https://ketscreen.example/fhir"
@@ -46,11 +48,7 @@ FLAGS_LINK = "result.flags"
 
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 
-DISCLAIMER = (
-    "This is a screening tool, not a diagnosis. Only a trained professional can diagnose "
-    "a substance use problem. Bring your result to a doctor or counselor to start that "
-    "conversation. If at any point you feel distressed, you can stop."
-)
+DISCLAIMER = f"{_DISCLAIMER} {STOP_ANY_TIME}"
 
 
 class FhirError(KetscreenError):

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from ketscreen.core.conditions import Answer
+from ketscreen.core.texts import DISCLAIMER
 from ketscreen.ui.reports.content import CONFIDENTIAL, AnswerRow, SessionReport
-from ketscreen.ui.result_view import DISCLAIMER
 
 FORMAT = "ketscreen-report/1"
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from ketscreen.core.conditions import Answer
 from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
 from ketscreen.core.scoring import Result
+from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
 from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.resources_view import KIND_LABELS
-from ketscreen.ui.result_view import DISCLAIMER
 
 CONFIDENTIAL = (
     "Confidential: this report holds health information about the client. Keep it secure "
