@@ -258,3 +258,47 @@ def test_errors_file_format_follows_its_name(tmp_path: Path) -> None:
     empty = tmp_path / "none.json"
     assert invoke("-", "--errors", str(empty), stdin=GOOD)[0] == 0
     assert json.loads(empty.read_text()) == []
+
+
+class BrokenDisk(io.BytesIO):
+    """An input whose header reads fine and whose body then fails, as a dying disk does."""
+
+    def peek(self, size: int = 0) -> bytes:
+        return self.getvalue()[:64]
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise OSError(5, "Input/output error")
+
+
+def test_a_read_error_is_the_inputs_not_the_output_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(GOOD)
+    monkeypatch.setattr(runner, "_open", lambda source: BrokenDisk(GOOD.encode()))
+    code, _, err = invoke(str(path), "-o", str(tmp_path / "out.csv"))
+    assert (code, err) == (ExitCode.ERROR, f"Error: {path}: cannot be read (Input/output error)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_workers_that_cannot_start_suggest_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoProcesses:
+        def Pool(self, *args: object, **kwargs: object) -> None:  # noqa: N802  (the real name)
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(runner.multiprocessing, "get_context", lambda method: NoProcesses())
+    code, _, err = invoke(MESSY, "-j", "2")
+    assert code == ExitCode.ERROR
+    assert err == (
+        "Error: cannot start worker processes (Resource temporarily unavailable); try --jobs 1\n"
+    )
+
+
+def test_a_closed_stdout_stops_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def closed(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(runner, "score_files", closed)
+    assert invoke("-", stdin=GOOD) == (ExitCode.ERROR, "", "")

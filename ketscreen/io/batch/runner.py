@@ -25,7 +25,7 @@ from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
 from ketscreen.io.atomic import atomic_write, check_writable_target
 from ketscreen.io.batch.engine import quote
-from ketscreen.io.batch.formats import OutputFormat, UsageProblem
+from ketscreen.io.batch.formats import InputError, OutputFormat, UsageProblem
 from ketscreen.io.batch.jobs import Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs
 from ketscreen.io.batch.writers import Writer, writer_for
@@ -163,9 +163,19 @@ def run_batch(
                     stream = None
                 else:
                     stream = stack.enter_context(_open(source))
-                yield from read_jobs(
-                    source, stream, items, delimiter=options.delimiter, warn=warn, advance=advance
-                )
+                try:
+                    yield from read_jobs(
+                        source,
+                        stream,
+                        items,
+                        delimiter=options.delimiter,
+                        warn=warn,
+                        advance=advance,
+                    )
+                except OSError as exc:  # a reading problem, not the output's (atomic_write)
+                    raise InputError(
+                        f"{source.label}: cannot be read ({exc.strerror or exc})"
+                    ) from None
 
     sink = _Sink(out, writer)
     bad_sink = _Sink(errors_out, bad_writer) if errors_out else None
@@ -265,7 +275,12 @@ def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobRes
             yield processor.run(job)
         return
     context = multiprocessing.get_context("spawn")
-    pool = context.Pool(workers, initializer=_start_worker, initargs=(setup,))
+    try:
+        pool = context.Pool(workers, initializer=_start_worker, initargs=(setup,))
+    except OSError as exc:
+        raise KetscreenError(
+            f"cannot start worker processes ({exc.strerror or exc}); try --jobs 1"
+        ) from None
     try:
         pending: deque[Any] = deque()
         for job in jobs:
