@@ -200,3 +200,19 @@ def test_csv_output_quotes_what_needs_quoting() -> None:
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[1][:4] == ['a,"b"', "stdin:2", "ok", "no_recent_use"]
     assert rows[2][2] == "invalid" and "'?' is not an allowed answer" in rows[2][11]
+
+
+def test_the_last_line_needs_no_line_break_and_a_trailing_delimiter_is_harmless() -> None:
+    out, _ = run_text(
+        Q, "respondent_id,use_12m,self_harm,\r\nr1,no,no,\r\nr2,no,now", InputFormat.CSV
+    )
+    assert [(r["respondent_id"], r["top_flag_level"]) for r in records(out)] == [
+        ("r1", None),
+        ("r2", "emergency"),
+    ]
+
+
+def test_a_cell_too_large_for_the_csv_module_stops_the_file() -> None:
+    text = 'respondent_id,use_12m\nr1,no\n"' + "x" * 200_000 + '",no\n'
+    with pytest.raises(InputError, match=r"stdin:3: cannot be read as CSV \(field larger"):
+        run_text(Q, text, InputFormat.CSV)

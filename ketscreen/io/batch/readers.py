@@ -238,6 +238,8 @@ def _guess_delimiter(header: str, items: Mapping[str, int]) -> str:
 
 def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], warn: Warn) -> CsvPlan:
     cells = _split_header(header, delimiter)
+    while cells and not cells[-1].strip():
+        cells.pop()  # a trailing delimiter: rows may have that empty cell, or not
     columns: list[tuple[int, int]] = []
     respondent: int | None = None
     seen: dict[str, int] = {}

@@ -4,6 +4,11 @@ Output files are written atomically (`atomic_write`): they appear whole when the
 succeeds and not at all otherwise, including on Ctrl-C. With `--strict` and no `-o`,
 output is held back (in memory, then in an unnamed temporary file) until the last record
 is known to be valid, so nothing reaches stdout on failure either.
+
+Worker processes (`Options.jobs`, or automatic for large inputs) are started with the
+"spawn" method, which works the same on every platform and with threads running (the
+progress bar). A script that calls `run_batch` with workers must therefore do so under
+`if __name__ == "__main__":`, as multiprocessing requires for spawn.
 """
 
 from __future__ import annotations
