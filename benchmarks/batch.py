@@ -40,6 +40,7 @@ from ketscreen import load_questionnaire
 from ketscreen.core.conditions import AllOf, AnyOf, Condition, ItemCondition
 from ketscreen.core.model import DECLINED, ItemType, Questionnaire
 from ketscreen.core.normalize import NO_SPELLINGS, YES_SPELLINGS
+from ketscreen.io.batch.writers import COLUMNS
 
 
 def generate(path: Path, rows: int, questionnaire: Questionnaire, seed: int = 5) -> None:
@@ -253,18 +254,7 @@ def run(command: list[str]) -> tuple[float, int]:
 
 def compare(ours: Path, theirs: Path) -> int:
     """Rows where ketscreen and DuckDB disagree (columns other than error)."""
-    keys = (
-        "respondent_id",
-        "status",
-        "band",
-        "lower_bound",
-        "criteria_count",
-        "warning_signs",
-        "frequency",
-        "top_flag_level",
-        "flags",
-        "missing",
-    )
+    keys = [column for column in COLUMNS if column != "error"]
     differ = 0
     with ours.open(newline="") as a, theirs.open(newline="") as b:
         for mine, other in zip(csv.DictReader(a), csv.DictReader(b), strict=True):

@@ -150,6 +150,13 @@ def _sniff(stream: BinaryIO) -> InputFormat:
 # -- cutting a stream into blocks of whole records --------------------------------------
 
 
+def _read(stream: BinaryIO, advance: Advance, first: bool) -> bytes:
+    """The next block; the first one without its byte-order mark."""
+    data = stream.read(BLOCK)
+    advance(len(data))
+    return data.removeprefix(BOM) if first else data
+
+
 def _blocks(
     source: Source, stream: BinaryIO, advance: Advance, *, quoted: bool, first_line: int
 ) -> Iterator[tuple[int, bytes]]:
@@ -162,11 +169,8 @@ def _blocks(
     line = first_line
     start = True
     while True:
-        block = stream.read(BLOCK)
-        advance(len(block))
-        if start:
-            block = block.removeprefix(BOM)
-            start = False
+        block = _read(stream, advance, start)
+        start = False
         if not block:
             if carry:
                 yield line, carry
@@ -325,11 +329,8 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
         nonlocal buffer, pos, eof, start
         if eof:
             return False
-        data = stream.read(BLOCK)
-        advance(len(data))
-        if start:
-            data = data.removeprefix(BOM)
-            start = False
+        data = _read(stream, advance, start)
+        start = False
         if not data:
             eof = True
             return False
