@@ -95,3 +95,11 @@ def test_private_dir(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError):
         ensure_private_dir(tmp_path / "file" / "sub")
+
+
+def test_callers_own_os_error_is_not_reported_as_an_output_problem(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    with pytest.raises(FileNotFoundError), atomic_write(target) as handle:
+        handle.write("partial")
+        raise FileNotFoundError(errno.ENOENT, "input vanished")
+    assert list(tmp_path.iterdir()) == []

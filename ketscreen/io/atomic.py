@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -55,6 +56,24 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+class _OutputText(io.TextIOWrapper):
+    """A UTF-8 text file whose own write failures (disk full, ...) are OutputErrors.
+
+    So a caller's OSError (say, from reading its input) is never mistaken for a
+    problem with the output, and the output's problems always read as one.
+    """
+
+    def __init__(self, target: Path, raw: io.BufferedWriter, newline: str | None) -> None:
+        super().__init__(raw, encoding="utf-8", newline=newline)
+        self._target = target
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except OSError as exc:
+            raise OutputError(_os_message(self._target, exc)) from None
+
+
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not every platform can open a folder
         fd = os.open(folder, os.O_RDONLY)
@@ -85,24 +104,50 @@ def atomic_write(
     except OSError as exc:
         raise OutputError(_os_message(path, exc)) from None
     temp = Path(temp_name)
+
+    def discard() -> None:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        handle = _OutputText(path, io.BufferedWriter(io.FileIO(fd, "w")), newline=newline)
+    except OSError as exc:
+        os.close(fd)
+        discard()
+        raise OutputError(_os_message(path, exc)) from None
+
+    def abandon() -> None:
+        # Closing flushes what is buffered, which fails again on a full disk.
+        with contextlib.suppress(OSError):
+            handle.close()
+        discard()
+
+    try:
+        yield handle
+    except BaseException:
+        # The caller's own failure (reading input, Ctrl-C, ...) propagates unchanged;
+        # an OutputError from a write says what happened to the output.
+        abandon()
+        raise
+    try:
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+    except OSError as exc:
+        abandon()
+        raise OutputError(_os_message(path, exc)) from None
+    try:
         if not force and path.exists():
             raise OutputError(f"{path} appeared while writing; use --force to overwrite it")
         os.replace(temp, path)
-        _fsync_dir(folder)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        discard()
         raise OutputError(_os_message(path, exc)) from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        discard()
         raise
+    _fsync_dir(folder)
 
 
 def write_text_atomic(
