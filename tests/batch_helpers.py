@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ketscreen import AnswerError, score
+from ketscreen.core.compiled import answer_error_row, row_from_result
 from ketscreen.core.model import Questionnaire
-from ketscreen.io.batch.engine import answer_error_row, row_from_result
 from ketscreen.io.batch.formats import InputFormat, OutputFormat
 from ketscreen.io.batch.readers import Source
 from ketscreen.io.batch.runner import Options, Summary, run_batch

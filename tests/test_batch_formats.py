@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ketscreen import load_questionnaire, score
-from ketscreen.io.batch.engine import Row, Scorer, quote, row_from_result
+from ketscreen.core.compiled import Row, Scorer, quote, row_from_result
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat, assert_never
 from ketscreen.io.batch.jobs import CsvJob, CsvPlan, Processor
 from ketscreen.io.batch.writers import COLUMNS, writer_for

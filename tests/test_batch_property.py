@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketscreen import AnswerError, load_questionnaire
+from ketscreen.core import compiled as engine
 from ketscreen.core.conditions import Answer, Context
 from ketscreen.core.model import DECLINED, Item, ItemType, Questionnaire
 from ketscreen.core.normalize import normalize_answer
-from ketscreen.io.batch import engine
 from ketscreen.io.batch.formats import InputFormat
 from ketscreen.io.batch.readers import RESPONDENT
 from ketscreen.io.questionnaires import parse_questionnaire

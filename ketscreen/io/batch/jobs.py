@@ -19,11 +19,11 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+from ketscreen.core.compiled import STATUS_OK, Row, Scorer, answer_error_row, invalid_row, who
 from ketscreen.core.conditions import Answer
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.normalize import normalize_answers
 from ketscreen.errors import AnswerError
-from ketscreen.io.batch.engine import STATUS_OK, Row, Scorer, answer_error_row, invalid_row, who
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
 from ketscreen.io.batch.writers import writer_for
 from ketscreen.io.fhir import compare_scores, responses_from_fhir

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ketscreen.io.batch.engine import quote
+from ketscreen.core.compiled import quote
 from ketscreen.io.batch.formats import (
     RESPONDENT,
     InputError,

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
+from ketscreen.core.compiled import quote
 from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
 from ketscreen.io.atomic import atomic_write, check_writable_target
-from ketscreen.io.batch.engine import quote
 from ketscreen.io.batch.formats import InputError, OutputFormat, UsageProblem
 from ketscreen.io.batch.jobs import Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs

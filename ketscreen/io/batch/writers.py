@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
+from ketscreen.core.compiled import STATUS_OK, Row
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.scoring import score
-from ketscreen.io.batch.engine import STATUS_OK, Row
 from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.fhir import bundle, response_to_fhir
 

@@ -1,4 +1,4 @@
-"""Score many records exactly as `score()` does, column by column, with compiled tables.
+"""Score many records exactly as `score()` does, with compiled lookup tables (batch fast path).
 
 `ketscreen.core.scoring.score` is the reference. This module gives the same band, lower
 bound, scores, flags and missing items for every record, and the same error for every
