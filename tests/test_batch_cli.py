@@ -45,6 +45,8 @@ def test_good_file_to_stdout_exits_0_with_a_summary_on_stderr(tmp_path: Path) ->
         "Bands: no_recent_use 2, prescribed_only 0, incomplete 0, low 0, mild 0, moderate 0, "
         "severe 0",
         "Top flag level: emergency 1, crisis 0, urgent 0, see_doctor 0, harm_reduction 0, none 1",
+        "Some records carry crisis or emergency flags: review those first.",
+        "These are screening results, not diagnoses.",
     ]
 
 
@@ -302,3 +304,12 @@ def test_a_closed_stdout_stops_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(runner, "score_files", closed)
     assert invoke("-", stdin=GOOD) == (ExitCode.ERROR, "", "")
+
+
+def test_summary_asks_for_crisis_review_only_when_there_is_one(tmp_path: Path) -> None:
+    path = tmp_path / "calm.csv"
+    path.write_text("respondent_id,use_12m,self_harm\nr1,no,no\n")
+    code, _, err = invoke(str(path))
+    assert code == ExitCode.OK
+    assert "review those first" not in err
+    assert err.splitlines()[-1] == "These are screening results, not diagnoses."

@@ -230,6 +230,9 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
             else "Invalid records:"
         )
         lines.extend(f"  {problem}" for problem in summary.problems)
+    if summary.levels.get("emergency") or summary.levels.get("crisis"):
+        lines.append("Some records carry crisis or emergency flags: review those first.")
+    lines.append("These are screening results, not diagnoses.")
     return lines
 
 
