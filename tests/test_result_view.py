@@ -296,6 +296,11 @@ def test_a_long_result_is_shown_a_page_at_a_time_with_the_footer_on_each(
     first = pages[0].splitlines()
     assert first[0].startswith("╭─ Support is available now")
     assert len(first) <= 24
+    # every rendered line ends where it should: list items start their own lines
+    everything = buffer.getvalue().splitlines()
+    assert "Warning signs you reported" in everything
+    assert "• Used more, or for longer, than you meant to" in everything
+    assert all(len(line) <= 60 for line in everything)
     prompts = re.findall(r"Press Enter to read on \(page (\d+) of (\d+)\):", buffer.getvalue())
     total = int(prompts[0][1])
     assert total >= 4 and [int(n) for n, _ in prompts] == list(range(1, total))

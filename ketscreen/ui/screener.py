@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Group, RenderableType
-from rich.segment import Segments
+from rich.segment import Segment, Segments
 from rich.text import Text
 
 from ketscreen.core.interview import Interview
@@ -134,7 +134,8 @@ def show_paged(term: Terminal, parts: list[RenderableType], foot: RenderableType
         if number > 1:
             term.new_screen()
         for line in page:
-            console.print(Segments(line))
+            # Segments carry no line end of their own: without one, lines run together.
+            console.print(Segments([*line, Segment.line()]), end="")
         console.print(foot)
         if number < len(pages):
             term.ask(f"Press Enter to read on (page {number} of {len(pages)}):")
