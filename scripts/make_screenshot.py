@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from io import StringIO
 from pathlib import Path
-
-from rich.console import Console
 
 from ketscreen import load_questionnaire
 from ketscreen.core.interview import Interview
 from ketscreen.io.resources import load_resources
-from ketscreen.ui.console import THEME
+from ketscreen.ui.console import recording_console
 from ketscreen.ui.result_view import render_result
 
 EXAMPLE = "moderate with withdrawal and see-doctor flags"
@@ -30,16 +27,7 @@ def result_svg(width: int = 80) -> str:
     questionnaire = load_questionnaire()
     example = next(e for e in questionnaire.examples if e.name == EXAMPLE)
     result = Interview(questionnaire, example.answers).result(scored_at="2026-11-21T12:00:00Z")
-    console = Console(
-        file=StringIO(),
-        width=width,
-        record=True,
-        theme=THEME,
-        color_system="truecolor",
-        force_terminal=True,
-        highlight=False,
-        emoji=False,
-    )
+    console = recording_console(width)
     render_result(console, questionnaire, result, load_resources()["UK"], plain=False)
     return console.export_svg(title="ketscreen: your result")
 

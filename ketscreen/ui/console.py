@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import IO
 
 from rich.console import Console
@@ -45,5 +46,19 @@ def make_console(
         color_system=None if plain else "auto",
         force_terminal=False if plain else None,
         force_interactive=False if plain else None,
+        emoji=False,
+    )
+
+
+def recording_console(width: int) -> Console:
+    """An off-screen, full-colour console that records, for HTML and SVG exports."""
+    return Console(
+        file=StringIO(),
+        width=width,
+        theme=THEME,
+        record=True,
+        color_system="truecolor",
+        force_terminal=True,
+        highlight=False,
         emoji=False,
     )

@@ -25,7 +25,7 @@ from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
 from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
-from ketscreen.ui.console import THEME, make_console
+from ketscreen.ui.console import make_console, recording_console
 from ketscreen.ui.resources_view import KIND_LABELS, services_table
 from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
 
@@ -266,16 +266,7 @@ def result_html(
     questionnaire: Questionnaire, result: Result, region: Region, *, width: int = 80
 ) -> str:
     """The result as a self-contained web page (inline styles, no scripts, no links out)."""
-    console = Console(
-        file=StringIO(),
-        width=width,
-        theme=THEME,
-        record=True,
-        color_system="truecolor",
-        force_terminal=True,
-        highlight=False,
-        emoji=False,
-    )
+    console = recording_console(width)
     render_result(console, questionnaire, result, region, plain=False)
     title = f"{questionnaire.title}: result"
     return console.export_html(inline_styles=True).replace(
