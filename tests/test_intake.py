@@ -471,16 +471,20 @@ def test_a_read_only_sessions_folder_stops_before_the_first_question(
     assert list(folder.iterdir()) == []
 
 
-def test_notes_that_cannot_be_stored_are_refused_with_a_reason(isolated_env: Path) -> None:
+def test_typed_notes_are_kept_cleaned_never_discarded(isolated_env: Path) -> None:
+    long_note = "x" * 4001
+    arrows = "takes it at parties\x1b[D\x1b[D\x1b[Cs\x07"
     result = intake(
-        "--client", "C-1", lines=["", "n", "", "n", "x" * 4001, "3", "1", "", "bad\x07", ""]
+        "--client", "C-1", lines=["", "n", "", "n", long_note, "n", arrows, "3", "1", "", ""]
     )
     assert result.exit_code == 0
     assert "No note added." in result.stdout
-    assert "Not added: the note is longer than 4000 characters; shorten it." in result.stdout
-    assert "Not added: the note contains control characters; type plain text." in result.stdout
+    assert "Note saved with this question (Ketamine use in the past 12 months), in 2 parts." in (
+        " ".join(result.stdout.split())
+    )
     doc = only_session(isolated_env)
-    assert doc["item_notes"] == {} and doc["general_notes"] == []
+    texts = [note["text"] for note in doc["item_notes"]["use_12m"]]
+    assert texts == ["x" * 4000, "x", "takes it at partiess"]
 
 
 def test_sessions_listing_after_intakes(isolated_env: Path, questionnaire: Questionnaire) -> None:
@@ -525,3 +529,42 @@ def test_an_unknown_region_variable_is_a_warning(
     result = runner.invoke(app, ["intake", "--client", "C-1"], input="q\n", env=ENV)
     assert result.exit_code == 0
     assert result.stderr.startswith("Warning: ")
+
+
+def test_the_crisis_panel_comes_before_saving_even_when_saving_fails(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketscreen.io.atomic import OutputError
+
+    real_save = SessionStore.save
+
+    def save(self: SessionStore, session: Any, **kwargs: Any) -> None:
+        if session.answers.get("self_harm") == "now":
+            raise OutputError("sessions folder: the disk is full; free some space and try again")
+        real_save(self, session, **kwargs)
+
+    monkeypatch.setattr(SessionStore, "save", save)
+    result = intake("--client", "C-1", lines=["", "3", "3", ""])  # no use; thoughts right now
+    assert "If you are in danger now, call 999." in result.stdout
+    assert "Samaritans: Call 116 123" in result.stdout
+    assert result.exit_code == 1
+    assert "the disk is full" in result.stderr
+
+
+def test_resuming_a_session_with_a_crisis_answer_shows_it_first(isolated_env: Path) -> None:
+    intake("--client", "C-1", lines=["", "1", "1", "1 3", *["2"] * 27, "2", "q"])
+    path = next((isolated_env / "sessions").glob("*.json"))
+    assert json.loads(path.read_text())["answers"]["self_harm"] == "past_month"
+    result = intake("--resume", path.stem, lines=["", "q"])
+    shown = said(result)
+    assert "Earlier in this session the client reported:" in shown
+    assert shown.index("Earlier in this session") < shown.index("resuming session")
+
+
+def test_general_notes_screen_ends_with_the_crisis_line(
+    isolated_env: Path, questionnaire: Questionnaire
+) -> None:
+    typed = keys_for(questionnaire, full_answers())
+    result = intake("--client", "C-1", lines=["", *typed, "", ""])
+    notes_screen = result.stdout.split("General notes", 1)[1].split("General note (Enter", 1)[0]
+    assert "Need to talk to someone now? Samaritans" in " ".join(notes_screen.split())

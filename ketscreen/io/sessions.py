@@ -33,6 +33,7 @@ This module holds no paths: `session_store` reads and writes the files.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -108,6 +109,23 @@ class Note:
 
 def _plain(answer: Answer | None) -> str | list[str] | None:
     return list(answer) if isinstance(answer, tuple) else answer
+
+
+_TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def typed_note_parts(text: str) -> list[str]:
+    """Free text as typed at a terminal, made storable rather than refused.
+
+    Escape sequences (arrow keys pressed to fix a typo) and other control characters
+    are removed, spaces are tidied, and a note longer than MAX_NOTE characters is cut
+    into parts of at most that length. An empty list when nothing is left.
+    """
+    text = _TERMINAL_ESCAPE.sub("", text)
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return [text[i : i + MAX_NOTE].strip() for i in range(0, len(text), MAX_NOTE)]
 
 
 def _printable(text: str, what: str, limit: int, *, multiline: bool = False) -> str:

@@ -23,7 +23,7 @@ from ketscreen.core.model import Item, Questionnaire
 from ketscreen.core.scoring import utc_now
 from ketscreen.io.resources import Region, RegionChoice
 from ketscreen.io.session_store import SessionStore
-from ketscreen.io.sessions import Session, SessionError, Status, check_reason
+from ketscreen.io.sessions import Session, SessionError, Status, check_reason, typed_note_parts
 from ketscreen.ui.blocks import Bullet, Line, render_block
 from ketscreen.ui.interview_screen import (
     AnswerEvent,
@@ -100,6 +100,7 @@ class IntakeFlow:
         welcome = Welcome(f"{self.questionnaire.title}: counselor intake", tuple(lines))
         if not show_welcome(self.term, welcome, self.region, self.choice):
             self.term.print(Text("Stopped before starting. Nothing was saved.", style="heading"))
+            self.term.print(footer(self.region, plain=self.term.plain))
             return False
         self.interview = Interview(self.questionnaire)
         session = self.store.create(self.questionnaire, client, counselor, at=self.clock())
@@ -111,6 +112,7 @@ class IntakeFlow:
         session = self.store.load(ref, self.questionnaire, allow_path=False)
         session.resume(at=self.clock())
         interview = session.interview()
+        self._crisis_reminder(interview)
         answered, asked = len(session.answers), len(interview.questions())
         lines: list[Line] = [
             Bullet(f"Client: {session.client}. Started {when(session.started)}."),
@@ -142,6 +144,7 @@ class IntakeFlow:
                 f"can be amended (to go on with it: {resume_command(session.id)})"
             )
         reason = check_reason(reason)
+        self._crisis_reminder(session.interview())
         lines: list[Line] = [
             Bullet(f"Client: {session.client}. Completed {when(session.completed_at or '')}."),
             Bullet(f'Every change is recorded with the time and the reason: "{reason}".'),
@@ -233,17 +236,19 @@ class IntakeFlow:
     def _note(self, term: Terminal, interview: Interview, item: Item) -> None:
         session = self.session
         assert session is not None
-        text = term.ask("Note on this question (press Enter alone to cancel):")
-        if not text.strip():
+        pieces = typed_note_parts(term.ask("Note on this question (press Enter alone to cancel):"))
+        if not pieces:
             term.print("No note added.")
             return
-        try:
-            session.add_note(text, item.id, at=self.clock())
-        except SessionError as exc:
-            term.print(f"Not added: {exc}.")
-            return
+        parts = self._add_note(session, pieces, item.id)
+        term.print(Text(f"Note saved with this question ({item.short}){parts}.", style="heading"))
+
+    def _add_note(self, session: Session, pieces: list[str], item: str | None) -> str:
+        """Store a note (already cleaned into parts by `typed_note_parts`) and save."""
+        for piece in pieces:
+            session.add_note(piece, item, at=self.clock())
         self.store.save(session)
-        term.print(Text(f"Note saved with this question ({item.short}).", style="heading"))
+        return f", in {len(pieces)} parts" if len(pieces) > 1 else ""
 
     def _general_notes(self, session: Session) -> None:
         self.term.new_screen()
@@ -252,17 +257,13 @@ class IntakeFlow:
             "Anything else to record about this session, one note at a time. "
             "Press Enter on an empty line when you are done."
         )
+        self.term.print(footer(self.region, plain=self.term.plain))
         while True:
-            text = self.term.ask("General note (Enter alone to finish):")
-            if not text.strip():
+            pieces = typed_note_parts(self.term.ask("General note (Enter alone to finish):"))
+            if not pieces:
                 return
-            try:
-                session.add_note(text, at=self.clock())
-            except SessionError as exc:
-                self.term.print(f"Not added: {exc}.")
-                continue
-            self.store.save(session)
-            self.term.print("Note saved.")
+            parts = self._add_note(session, pieces, None)
+            self.term.print(f"Note saved{parts}.")
 
     def _show_result(self, session: Session) -> None:
         result = session.result()
@@ -274,11 +275,18 @@ class IntakeFlow:
         show_paged(self.term, parts, footer(self.region, plain=self.term.plain))
 
     def _leaving(self, interview: Interview) -> None:
-        """When stopping early: the crisis panel again if it was raised."""
+        """When stopping early: the crisis panel again if it was raised; the crisis line."""
         level = crisis_level(interview.flags())
         if level is not None:
             self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
-            self.term.print(footer(self.region, plain=self.term.plain))
+        self.term.print(footer(self.region, plain=self.term.plain))
+
+    def _crisis_reminder(self, interview: Interview) -> None:
+        """Resuming or amending a session whose client reported a crisis: say so first."""
+        level = crisis_level(interview.flags())
+        if level is not None:
+            self.term.print(Text("Earlier in this session the client reported:", style="heading"))
+            self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
 
     def _say(self, message: str) -> None:
         self.term.print()

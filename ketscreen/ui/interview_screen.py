@@ -349,6 +349,10 @@ class _Loop:
                 f"no longer appl{'y' if count != 1 else 'ies'}; "
                 f"{'their answers were' if count != 1 else 'its answer was'} removed."
             )
+        level = crisis_level([f for f in self.interview.flags() if f.item == item.id])
+        if level is not None:
+            # The panel comes first, before anything that could fail (such as saving).
+            self._show_crisis(level)
         if self.options.on_answer is not None:
             event = AnswerEvent(
                 item.id,
@@ -358,17 +362,18 @@ class _Loop:
                 tuple(dropped),
             )
             self.options.on_answer(self.interview, event)
-        level = crisis_level([f for f in self.interview.flags() if f.item == item.id])
         if level is not None:
-            return self._crisis_pause(level)
+            return self._crisis_pause()
         return _Step.NEXT
 
-    def _crisis_pause(self, level: FlagLevel) -> _Step:
+    def _show_crisis(self, level: FlagLevel) -> None:
         term = self.term
         term.new_screen()
         term.print(render_block(crisis_block(level, self.region), plain=term.plain))
         term.print(footer(self.region, plain=term.plain))
-        key = term.ask("When you are ready, press Enter to go on, or q to stop:")
+
+    def _crisis_pause(self) -> _Step:
+        key = self.term.ask("When you are ready, press Enter to go on, or q to stop:")
         return _Step.QUIT if key.strip().lower() == "q" else _Step.NEXT
 
     # -- review ------------------------------------------------------------------------
