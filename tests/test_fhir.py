@@ -577,3 +577,24 @@ def test_a_result_without_a_scoring_time(questionnaire: Questionnaire) -> None:
         "questionnaireSha256",
         "toolVersion",
     ]
+
+
+@pytest.mark.parametrize("use", ["no", "prescribed_only"])
+def test_a_crisis_alert_leads_the_summary_and_the_result_group(
+    questionnaire: Questionnaire, use: str
+) -> None:
+    result = score(questionnaire, {"use_12m": use, "self_harm": "now"})
+    resource = response_to_fhir(questionnaire, result, status="completed")
+    div = resource["text"]["div"]
+    assert div.index("Alert, Emergency (emergency): Thoughts of suicide") < div.index("Result:")
+    group = resource["item"][-1]
+    assert [i["linkId"] for i in group["item"]][:2] == ["result.top_flag_level", "result.flags"]
+    exported = questionnaire_to_fhir(questionnaire)["item"][-1]["item"]
+    assert [i["linkId"] for i in exported][:2] == ["result.top_flag_level", "result.flags"]
+    QuestionnaireResponse.model_validate(resource)
+
+
+def test_no_alert_paragraph_without_flags(questionnaire: Questionnaire) -> None:
+    result = score(questionnaire, {"use_12m": "no", "self_harm": "no"})
+    div = response_to_fhir(questionnaire, result, status="completed")["text"]["div"]
+    assert "Alert" not in div and "<p>Result: No ketamine use in the past year.</p>" in div

@@ -88,3 +88,9 @@ def score_link(score_id: str) -> str:
 def dumps(resource: dict[str, Any]) -> str:
     """FHIR JSON as ketscreen writes it: UTF-8 text, two-space indent, final newline."""
     return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
+
+
+def alerts_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result items with the alert level and alerts before the scores and band, so a
+    reviewer meets a crisis flag before any reassuring band (CONTENT.md section 4)."""
+    return sorted(items, key=lambda item: item["linkId"] not in (TOP_LEVEL_LINK, FLAGS_LINK))

@@ -43,6 +43,7 @@ from ketscreen.io.fhir.common import (
     RESULT_GROUP,
     TOP_LEVEL_LINK,
     FhirError,
+    alerts_first,
     answer_system,
     band_system,
     flag_system,
@@ -366,4 +367,9 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
                 ],
             }
         )
-    return {"linkId": RESULT_GROUP, "text": RESULT_TITLE, "type": "group", "item": children}
+    return {
+        "linkId": RESULT_GROUP,
+        "text": RESULT_TITLE,
+        "type": "group",
+        "item": alerts_first(children),
+    }

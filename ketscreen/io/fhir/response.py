@@ -30,6 +30,7 @@ from ketscreen.io.fhir.common import (
     RESULT_GROUP,
     TOP_LEVEL_LINK,
     FhirError,
+    alerts_first,
     band_system,
     canonical,
     flag_system,
@@ -75,17 +76,12 @@ def response_to_fhir(
     resource: dict[str, Any] = {"resourceType": "QuestionnaireResponse"}
     if resource_id:
         resource["id"] = resource_id
-    if result is None:
-        summary = "No result yet: no question has been answered."
-    else:
-        label = q.band_rule.band(result.band).label
-        summary = f"Result: {'at least ' if result.lower_bound else ''}{label}."
+    paragraphs = _summary(q, result) + [DISCLAIMER]
     resource["text"] = {
         "status": "generated",
-        "div": (
-            '<div xmlns="http://www.w3.org/1999/xhtml">'
-            f"<p>{html.escape(summary)}</p><p>{html.escape(DISCLAIMER)}</p></div>"
-        ),
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml">'
+        + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        + "</div>",
     }
     if result is not None:
         resource["extension"] = [_provenance(result)]
@@ -137,6 +133,24 @@ def _answer_groups(q: Questionnaire, result: Result) -> list[dict[str, Any]]:
             link = section_link(section.id)
             groups.append({"linkId": link, "text": section.title, "item": items})
     return groups
+
+
+def _summary(q: Questionnaire, result: Result | None) -> list[str]:
+    """The readable summary a record system shows first: the most urgent alert leads,
+    never a reassuring band (CONTENT.md section 4)."""
+    if result is None:
+        return ["No result yet: no question has been answered."]
+    lines = []
+    top = result.top_flag_level
+    if top is not None:
+        labels = {rule.id: rule.label for rule in q.flags}
+        alerts = "; ".join(labels[f.id] for f in result.flags if f.level is top)
+        lines.append(
+            f"Alert, {q.levels[top].label} ({top.value}): {alerts}. {q.levels[top].advice}"
+        )
+    label = q.band_rule.band(result.band).label
+    lines.append(f"Result: {'at least ' if result.lower_bound else ''}{label}.")
+    return lines
 
 
 def _result_group(q: Questionnaire, result: Result) -> dict[str, Any]:
@@ -197,7 +211,7 @@ def _result_group(q: Questionnaire, result: Result) -> dict[str, Any]:
                 ],
             }
         )
-    return {"linkId": RESULT_GROUP, "text": RESULT_TITLE, "item": items}
+    return {"linkId": RESULT_GROUP, "text": RESULT_TITLE, "item": alerts_first(items)}
 
 
 def bundle(responses: Iterable[dict[str, Any]]) -> dict[str, Any]:
