@@ -9,9 +9,21 @@ a person typed about themselves, except a code that was not recognised.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+
+_CODE_LIKE = re.compile(r"[!-~]{1,24}")
+"""Printable ASCII without spaces, at most 24 characters: a mistyped code or id."""
+
+
+def quote_value(text: str) -> str:
+    """A value for a message: quoted when it looks like a code or an id, otherwise only
+    measured, because free text (a sentence, a name) may be personal."""
+    if _CODE_LIKE.fullmatch(text):
+        return repr(text)
+    return f"a value of {len(text)} characters"
 
 
 class ExitCode(IntEnum):

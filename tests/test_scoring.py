@@ -398,3 +398,22 @@ def test_no_signs_fixture_is_the_ten_criteria(questionnaire: Questionnaire) -> N
     assert tuple(criteria) == tuple(NO_SIGNS)
     assert [questionnaire.items[c].criterion for c in criteria] == [f"C{n}" for n in range(1, 11)]
     assert all(questionnaire.items[c].type is ItemType.YES_NO for c in criteria)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("sometimes", "'sometimes'"),
+        ("2.5", "'2.5'"),
+        ("My secret diary", "a value of 15 characters"),
+        ("Jane", "'Jane'"),
+        ("x" * 25, "a value of 25 characters"),
+        ("café", "a value of 4 characters"),
+    ],
+)
+def test_only_code_like_values_are_quoted_in_errors(
+    questionnaire: Questionnaire, value: str, shown: str
+) -> None:
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, full_answers(freq_3m=value))
+    assert str(caught.value).startswith(f"freq_3m: {shown} is not an allowed answer")

@@ -130,7 +130,7 @@ BAD_FILES: list[tuple[str, Callable[[str], str], str]] = [
     (
         "newer format",
         lambda text: text.replace("ketscreen-session/1", "ketscreen-session/2"),
-        "format ketscreen-session/2 is not one this ketscreen reads",
+        "format 'ketscreen-session/2' is not one this ketscreen reads",
     ),
     (
         "garbage bytes",
@@ -194,7 +194,7 @@ SHAPE_PROBLEMS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         lambda d: d["events"].append(
             {"at": T0, "event": "changed", "item": "nope", "old": None, "new": "x"}
         ),
-        "events: nope is not an item",
+        "events: 'nope' is not an item",
     ),
     ("notes not a list", lambda d: d.update(general_notes="hi"), "general_notes: wrong type"),
     (
@@ -215,7 +215,7 @@ SHAPE_PROBLEMS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "note on an unknown item",
         lambda d: d["item_notes"].update(nope=[{"at": T0, "text": "x"}]),
-        "item_notes: nope is not an item",
+        "item_notes: 'nope' is not an item",
     ),
     ("result not an object", lambda d: d.update(result=[]), "result: must be an object or null"),
     (

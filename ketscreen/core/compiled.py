@@ -33,7 +33,7 @@ from ketscreen.core.conditions import Answer, Condition, Context
 from ketscreen.core.model import DECLINED, ItemType, Questionnaire
 from ketscreen.core.normalize import normalize_answer, spellings
 from ketscreen.core.scoring import Result, score
-from ketscreen.errors import AnswerError
+from ketscreen.errors import AnswerError, quote_value
 
 CACHE_LIMIT = 2048
 """Entries remembered per memo (spellings, groups, profiles, flag sets); more are recomputed."""
@@ -42,7 +42,6 @@ GROUP_LIMIT = 4096
 
 STATUS_OK = "ok"
 STATUS_INVALID = "invalid"
-_MAX_QUOTED = 40
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -68,8 +67,15 @@ class Row(NamedTuple):
 
 
 def quote(text: str) -> str:
-    """A value for a message: short ones quoted, long ones (maybe personal) only measured."""
-    return repr(text) if len(text) <= _MAX_QUOTED else f"(a value of {len(text)} characters)"
+    """A value for a message: code-like ones quoted, others (maybe personal) only measured."""
+    quoted = quote_value(text)
+    return quoted if quoted.startswith("'") else f"({quoted})"
+
+
+def field_name(name: str) -> str:
+    """A column header or JSON key for a message. Names are the file's structure, not
+    answers, so they are quoted up to a sensible length (a whole sentence is measured)."""
+    return repr(name) if len(name) <= 40 else f"(a name of {len(name)} characters)"
 
 
 def who(respondent_id: str) -> str:

@@ -9,8 +9,8 @@ Rules (DESIGN.md "Response records"):
 - empty text, an empty list and None mean "unanswered" and are left out;
 - `declined` means "prefer not to say" (where the item allows it).
 
-Messages name the item and the allowed codes. They quote a rejected value only when
-it is short, because a value can be personal.
+Messages name the item and the allowed codes. They quote a rejected value only when it
+looks like a code (`errors.quote_value`), because a value can be personal.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 
 from ketscreen.core.conditions import Answer
 from ketscreen.core.model import DECLINED, Item, ItemType, Questionnaire
-from ketscreen.errors import AnswerError
+from ketscreen.errors import AnswerError, quote_value
 
 Answers = dict[str, Answer]
 """Normalised answers: item id -> code, tuple of codes (multi-select), or `declined`."""
@@ -29,11 +29,6 @@ Answers = dict[str, Answer]
 YES_SPELLINGS = ("yes", "y", "true", "1")
 NO_SPELLINGS = ("no", "n", "false", "0")
 _SPLIT = re.compile(r"[;|]")
-_MAX_QUOTED = 40
-
-
-def _quote(text: str) -> str:
-    return repr(text) if len(text) <= _MAX_QUOTED else f"a value of {len(text)} characters"
 
 
 def spellings(item: Item) -> dict[str, str]:
@@ -64,7 +59,7 @@ def _one(item: Item, table: Mapping[str, str], value: object) -> str | None:
     code = table.get(text)
     if code is None:
         raise AnswerError(
-            item.id, f"{_quote(value.strip())} is not an allowed answer", item.allowed_codes
+            item.id, f"{quote_value(value.strip())} is not an allowed answer", item.allowed_codes
         )
     return code
 

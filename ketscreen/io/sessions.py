@@ -45,7 +45,7 @@ from ketscreen.core.interview import Interview
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answers
 from ketscreen.core.scoring import Result, asked_items, score, utc_now
-from ketscreen.errors import AnswerError, KetscreenError
+from ketscreen.errors import AnswerError, KetscreenError, quote_value
 
 FORMAT = "ketscreen-session/1"
 MAX_CLIENT = 64
@@ -384,7 +384,9 @@ def parse_document(text: str) -> dict[str, Any]:
     tag = doc.get("format")
     if tag != FORMAT:
         if isinstance(tag, str) and tag.startswith("ketscreen-session/"):
-            raise FormatProblem(f"format {tag} is not one this ketscreen reads ({FORMAT})")
+            raise FormatProblem(
+                f"format {quote_value(str(tag))} is not one this ketscreen reads ({FORMAT})"
+            )
         raise FormatProblem(f"not a ketscreen session (no 'format: {FORMAT}')")
     _expect(doc, "id", str)
     _expect(doc, "client", str)
@@ -394,7 +396,9 @@ def parse_document(text: str) -> dict[str, Any]:
         _expect(q, key, str, f"questionnaire.{key}")
     status = _expect(doc, "status", str)
     if status not in {s.value for s in Status}:
-        raise FormatProblem(f"status {status!r} is not one of {', '.join(s.value for s in Status)}")
+        raise FormatProblem(
+            f"status {quote_value(str(status))} is not one of {', '.join(s.value for s in Status)}"
+        )
     _expect(doc, "answers", dict)
     notes = _expect(doc, "item_notes", dict)
     for item, entries in notes.items():
@@ -442,7 +446,7 @@ def _event(event: Any, where: str) -> None:
     _expect(event, "at", str, f"{where}.at")
     kind = _expect(event, "event", str, f"{where}.event")
     if kind not in {k.value for k in EventKind}:
-        raise FormatProblem(f"{where}.event: unknown event {kind!r}")
+        raise FormatProblem(f"{where}.event: unknown event {quote_value(str(kind))}")
     if kind == EventKind.ANSWERED.value:
         _expect(event, "item", str, f"{where}.item")
         _expect(event, "answer", _ANSWER_VALUE, f"{where}.answer")
@@ -491,7 +495,9 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
         *(("events", e["item"]) for e in doc["events"] if "item" in e),
     ]:
         if item_id not in questionnaire.items:
-            raise FormatProblem(f"{where}: {item_id} is not an item of this questionnaire")
+            raise FormatProblem(
+                f"{where}: {quote_value(str(item_id))} is not an item of this questionnaire"
+            )
     return Session(
         id=doc["id"],
         questionnaire=questionnaire,

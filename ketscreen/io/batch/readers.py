@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ketscreen.core.compiled import quote
+from ketscreen.core.compiled import field_name
 from ketscreen.io.batch.formats import (
     RESPONDENT,
     InputError,
@@ -263,7 +263,7 @@ def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], war
         elif name in items:
             columns.append((position, items[name]))
         else:
-            unknown.append(quote(cell.strip()))
+            unknown.append(field_name(cell.strip()))
     if not columns:
         shown = "tab" if delimiter == "\t" else repr(delimiter)
         raise InputError(

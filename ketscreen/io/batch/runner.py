@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
-from ketscreen.core.compiled import quote
+from ketscreen.core.compiled import field_name
 from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
 from ketscreen.io.atomic import atomic_write, check_writable_target
@@ -195,7 +195,7 @@ def run_batch(
         for name, keys in result.unknown.items():
             if name not in warned:
                 warned.add(name)
-                shown = sorted(quote(key) for key in keys)
+                shown = sorted(field_name(key) for key in keys)
                 more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
                 warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
     sink.close()
