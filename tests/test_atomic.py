@@ -103,3 +103,29 @@ def test_callers_own_os_error_is_not_reported_as_an_output_problem(tmp_path: Pat
         handle.write("partial")
         raise FileNotFoundError(errno.ENOENT, "input vanished")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "bad\x00name"])
+def test_unusable_file_names_are_one_clear_error(tmp_path: Path, name: str) -> None:
+    with pytest.raises(OutputError, match="cannot be used here"):
+        write_text_atomic(tmp_path / name, "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_screener_save_prompt_asks_again_after_an_unusable_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ketscreen.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    typed = ["", "3", "1", "", "t", "y" * 300, "t", "mine.txt", ""]
+    result = CliRunner().invoke(
+        app, ["run", "--region", "UK"], input="\n".join(typed) + "\n", env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0
+    assert "Could not save: a file name of 300 characters cannot be used here" in result.stdout
+    assert "Saved a copy to" in result.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+    assert mode(tmp_path / "mine.txt") == 0o600

@@ -37,12 +37,29 @@ def _os_message(path: Path, exc: OSError) -> str:
     return f"{path}: cannot be written ({exc.strerror or exc})"
 
 
+def path_kind(path: Path) -> str:
+    """ "missing", "folder" or "file"; OutputError for a name no file can have
+    (too long, a NUL byte), which would otherwise surface as a crash."""
+    try:
+        if "\x00" in str(path):
+            raise ValueError("NUL in a file name")  # pathlib would quietly say "missing"
+        if path.is_dir():
+            return "folder"
+        return "file" if path.exists() else "missing"
+    except (OSError, ValueError):
+        raise OutputError(
+            f"a file name of {len(str(path))} characters cannot be used here "
+            "(too long, or with characters a file name cannot have); choose another name"
+        ) from None
+
+
 def check_writable_target(path: Path, *, force: bool) -> None:
     """Fail early, before any work, if `path` exists and `force` is not set."""
-    if path.exists() and not force:
-        raise OutputError(f"{path} already exists; use --force to overwrite it")
-    if path.is_dir():
+    kind = path_kind(path)
+    if kind == "folder":
         raise OutputError(f"{path} is a folder; give a file name")
+    if kind == "file" and not force:
+        raise OutputError(f"{path} already exists; use --force to overwrite it")
 
 
 def ensure_private_dir(path: Path) -> Path:

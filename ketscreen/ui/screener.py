@@ -142,10 +142,10 @@ def show_paged(term: Terminal, parts: list[RenderableType], foot: RenderableType
 
 
 def _save(term: Terminal, path: Path, content: str) -> bool:
-    from ketscreen.io.atomic import OutputError, write_text_atomic
+    from ketscreen.io.atomic import OutputError, path_kind, write_text_atomic
 
     force = False
-    if path.exists() and not path.is_dir():
+    if path_kind(path) == "file":
         answer = term.ask(
             f"{path} already exists. Type y to replace it, or press Enter to choose another name:"
         )
@@ -171,6 +171,8 @@ def offer_copy(
     term: Terminal, questionnaire: Questionnaire, result: Result, region: Region
 ) -> None:
     """Save a copy only if asked: t (text) or h (web page), to a file the person names."""
+    from ketscreen.io.atomic import OutputError, path_kind
+
     kinds = {"t": ("txt", "a text file"), "h": ("html", "a web page (HTML)")}
     term.print()
     term.print(
@@ -189,7 +191,12 @@ def offer_copy(
         default = Path(f"ketscreen-result.{suffix}")
         typed = term.ask(f"Save {what} to which file? Press Enter for {default}:").strip()
         path = Path(typed).expanduser() if typed else default
-        if path.is_dir():
+        try:
+            kind = path_kind(path)
+        except OutputError as exc:
+            term.print(Text(f"Could not save: {exc}.", style="heading"))
+            continue
+        if kind == "folder":
             term.print(Text(f"{path} is a folder; give a file name.", style="heading"))
             continue
         content = (
