@@ -280,12 +280,19 @@ def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobRes
             yield processor.run(job)
         return
     context = multiprocessing.get_context("spawn")
+    # Workers start with Ctrl-C ignored: an ignored signal stays ignored across exec,
+    # and a new Python keeps it so, so a Ctrl-C while they import prints no traceback.
+    # (Blocking instead does not survive: the spawn resets the child's signal mask.)
+    # This process ignores it only while the pool starts its processes, a few ms.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         pool = context.Pool(workers, initializer=_start_worker, initargs=(setup,))
     except OSError as exc:
         raise KetscreenError(
             f"cannot start worker processes ({exc.strerror or exc}); try --jobs 1"
         ) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         pending: deque[Any] = deque()
         for job in jobs:
