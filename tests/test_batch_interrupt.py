@@ -43,9 +43,12 @@ def test_ctrl_c_while_workers_start_prints_no_traceback(tmp_path: Path) -> None:
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
         _, stderr = process.communicate(timeout=60)
         assert "Traceback" not in stderr, f"after {delay} s"
+        assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         if process.returncode == 130:  # interrupted (the usual case)
             assert "Interrupted." in stderr
             assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
-        else:  # the machine was fast enough to finish first
-            assert process.returncode == 0
-            out.unlink()
+        else:
+            # 0: it finished first; -SIGINT: the signal came while the interpreter was
+            # starting or shutting down, when Python's own default applies.
+            assert process.returncode in (0, -signal.SIGINT)
+            out.unlink(missing_ok=True)
