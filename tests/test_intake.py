@@ -568,3 +568,16 @@ def test_general_notes_screen_ends_with_the_crisis_line(
     result = intake("--client", "C-1", lines=["", *typed, "", ""])
     notes_screen = result.stdout.split("General notes", 1)[1].split("General note (Enter", 1)[0]
     assert "Need to talk to someone now? Samaritans" in " ".join(notes_screen.split())
+
+
+def test_the_session_keeps_its_region_for_reports(
+    isolated_env: Path, questionnaire: Questionnaire
+) -> None:
+    sid = completed_session(questionnaire, urine_blood="yes")  # intake ran with --region UK
+    assert only_session(isolated_env)["region"] == "UK"
+    report = runner.invoke(app, ["report", sid], env=ENV)
+    assert report.exit_code == 0
+    assert "Samaritans" in report.stdout and "NHS 111" in report.stdout
+    other = runner.invoke(app, ["report", sid, "--region", "US"], env=ENV)
+    assert "Call or text 988" in " ".join(other.stdout.split())
+    assert "Samaritans" not in other.stdout

@@ -126,10 +126,11 @@ def report(
     if output is not None:
         check_writable_target(output, force=force)
     chosen = fmt or (format_for_path(output) if output else None) or ReportFormat.TEXT
-    where = choose_region(region, os.environ)
+    loaded = SessionStore().load(session, load_questionnaire(questionnaire))
+    # The helplines of the intake's own region, unless --region says otherwise.
+    where = choose_region(region if region is not None else loaded.region, os.environ)
     if where.warning:
         warn(where.warning)
-    loaded = SessionStore().load(session, load_questionnaire(questionnaire))
     text = render_report(loaded, chosen, load_resources()[where.code])
     if output is None:
         typer.echo(text, nl=False)

@@ -125,10 +125,13 @@ class SessionStore:
         counselor: str | None = None,
         *,
         at: str | None = None,
+        region: str | None = None,
     ) -> Session:
         """Start a session and write it at once, so even an early Ctrl-C can be resumed."""
         while True:
-            session = Session.start(new_session_id(), questionnaire, client, counselor, at=at)
+            session = Session.start(
+                new_session_id(), questionnaire, client, counselor, at=at, region=region
+            )
             if not self.path(session.id).exists():
                 break
         self.save(session, new=True)

@@ -9,6 +9,7 @@ A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessio
       "tool_version": "0.1.0",
       "client": "C-0042",                  a pseudonym the counselor chooses
       "counselor": "Sam" | null,
+      "region": "UK" | null,               whose helplines the intake showed (optional)
       "status": "in-progress" | "completed" | "amended" | "stopped",
       "answers": {"use_12m": "yes", "routes": ["snort"], ...},
       "item_notes": {"craving": [{"at": "...Z", "text": "..."}]},
@@ -46,6 +47,7 @@ from ketscreen.core.model import Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answers
 from ketscreen.core.scoring import Result, asked_items, score, utc_now
 from ketscreen.errors import AnswerError, KetscreenError, quote_value
+from ketscreen.io.resources import REGIONS
 
 FORMAT = "ketscreen-session/1"
 MAX_CLIENT = 64
@@ -168,6 +170,8 @@ class Session:
     item_notes: dict[str, list[Note]] = field(default_factory=dict)
     general_notes: list[Note] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    region: str | None = None
+    """The region whose helplines the intake showed; reports use it by default."""
 
     @classmethod
     def start(
@@ -178,6 +182,7 @@ class Session:
         counselor: str | None = None,
         *,
         at: str | None = None,
+        region: str | None = None,
     ) -> Session:
         session = cls(
             session_id,
@@ -185,6 +190,7 @@ class Session:
             check_client(client),
             check_counselor(counselor),
             Status.IN_PROGRESS,
+            region=region,
         )
         session.events.append(Event(EventKind.STARTED, at or utc_now()))
         return session
@@ -346,6 +352,7 @@ class Session:
             "tool_version": __version__,
             "client": self.client,
             "counselor": self.counselor,
+            "region": self.region,
             "status": self.status.value,
             "answers": {k: _plain(v) for k, v in self.answers.items()},
             "item_notes": {k: [n.to_dict() for n in v] for k, v in self.item_notes.items()},
@@ -391,6 +398,9 @@ def parse_document(text: str) -> dict[str, Any]:
     _expect(doc, "id", str)
     _expect(doc, "client", str)
     _expect(doc, "counselor", (str, type(None)))
+    region = doc.get("region")
+    if region is not None and region not in REGIONS:
+        raise FormatProblem(f"region {quote_value(str(region))} is not one of {', '.join(REGIONS)}")
     q = _expect(doc, "questionnaire", dict)
     for key in ("id", "version", "sha256"):
         _expect(q, key, str, f"questionnaire.{key}")
@@ -503,6 +513,7 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
         questionnaire=questionnaire,
         client=doc["client"],
         counselor=doc["counselor"],
+        region=doc.get("region"),
         status=Status(doc["status"]),
         answers=answers,
         item_notes={

@@ -103,7 +103,9 @@ class IntakeFlow:
             self.term.print(footer(self.region, plain=self.term.plain))
             return False
         self.interview = Interview(self.questionnaire)
-        session = self.store.create(self.questionnaire, client, counselor, at=self.clock())
+        session = self.store.create(
+            self.questionnaire, client, counselor, at=self.clock(), region=self.region.code
+        )
         self.session = session
         self._say(f"Session {session.id} started; saved in {self.store.folder}.")
         return self._interview()
