@@ -578,6 +578,9 @@ def test_the_session_keeps_its_region_for_reports(
     report = runner.invoke(app, ["report", sid], env=ENV)
     assert report.exit_code == 0
     assert "Samaritans" in report.stdout and "NHS 111" in report.stdout
+    flat = " ".join(report.stdout.split())
+    route = flat.index("Where to get medical advice today: NHS 111")
+    assert flat.index("Blood in urine") < route < flat.index("RESULT")
     other = runner.invoke(app, ["report", sid, "--region", "US"], env=ENV)
     assert "Call or text 988" in " ".join(other.stdout.split())
     assert "Samaritans" not in other.stdout

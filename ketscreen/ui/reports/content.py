@@ -307,6 +307,7 @@ def document(report: SessionReport) -> list[Block]:
             Paragraph(group.advice),
             Bullets(group.flags),
         ]
+        blocks += _where_to_turn(group.level, report.region)
 
     blocks += [Heading("Result"), *_result(report)]
     if report.criteria is not None:
@@ -375,6 +376,19 @@ def document(report: SessionReport) -> list[Block]:
 
     blocks += [Heading("Disclaimer"), Paragraph(DISCLAIMER)]
     return blocks
+
+
+def _where_to_turn(level: FlagLevel, region: Region | None) -> list[Block]:
+    """The region's route right under a crisis or urgent alert (CONTENT.md section 4),
+    not only in the list of services at the end."""
+    if region is None:
+        return []
+    if level in (FlagLevel.EMERGENCY, FlagLevel.CRISIS):
+        crisis = "; ".join(f"{s.name}: {s.contact}" for s in region.of_kind("crisis"))
+        return [Paragraph(f"Emergency: {region.emergency}. Crisis support: {crisis}.")]
+    if level is FlagLevel.URGENT:
+        return [Paragraph(f"Where to get medical advice today: {region.urgent_care}.")]
+    return []
 
 
 def _header(report: SessionReport) -> Fields:
