@@ -10,7 +10,7 @@ from ketscreen.core.interview import Interview
 from ketscreen.core.model import DECLINED, ItemType, Questionnaire
 from ketscreen.core.scoring import Result, asked_items
 from ketscreen.io.resources import choose_region, load_resources
-from ketscreen.ui.console import make_console
+from ketscreen.ui.console import TrimmedLines, make_console
 from ketscreen.ui.safety import CRISIS_LEVELS
 from ketscreen.ui.screener import run_screener
 from ketscreen.ui.terminal import InputEnded, Terminal
@@ -39,6 +39,9 @@ def terminal(lines: Iterable[str], *, width: int = 80, plain: bool = True) -> Te
 
 def output(term: Terminal) -> str:
     file = term.console.file
+    if isinstance(file, TrimmedLines):  # plain mode trims spaces at line ends
+        file.flush()
+        file = file.wrapped
     assert isinstance(file, StringIO)
     return tidy(file.getvalue())
 

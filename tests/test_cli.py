@@ -150,3 +150,13 @@ def test_a_bug_prints_no_traceback_and_no_data(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("KETSCREEN_DEBUG", "1")
     result = runner.invoke(_app_with(buggy), ["buggy"])
     assert isinstance(result.exception, ValueError)
+
+
+def test_plain_mode_has_no_spaces_at_line_ends_except_prompts() -> None:
+    result = runner.invoke(
+        app, ["run", "--region", "US"], input="\n3\n1\n\n\n", env={"COLUMNS": "70"}
+    )
+    assert result.exit_code == 0
+    padded = [line for line in result.stdout.splitlines() if line.endswith(" ")]
+    assert padded, "the prompts keep their space"
+    assert all(line.rstrip().endswith(":") for line in padded), padded

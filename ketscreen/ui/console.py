@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from io import StringIO
-from typing import IO
+from typing import IO, cast
 
 from rich.console import Console
 from rich.theme import Theme
@@ -28,6 +30,41 @@ THEME = Theme(
 )
 
 
+class TrimmedLines(io.TextIOBase):
+    """A text stream that drops spaces at the end of each line before passing it on.
+
+    Rich pads wrapped lines and table cells with spaces; in plain mode those reach
+    screen readers and scripts as noise. A prompt (text without a line end) is passed
+    on as it is when flushed.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__()
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        if lines:
+            self._stream.write("\n".join(line.rstrip(" ") for line in lines) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def wrapped(self) -> IO[str]:
+        """The stream written to (flush first to pass on a pending prompt)."""
+        return self._stream
+
+
 def make_console(
     file: IO[str] | None = None,
     *,
@@ -35,7 +72,10 @@ def make_console(
     width: int | None = None,
     plain: bool = False,
 ) -> Console:
-    """A console for output. `plain` means no colour, no styling and no cursor tricks."""
+    """A console for output. `plain` means no colour, no styling and no cursor tricks,
+    and no spaces at line ends."""
+    if plain:
+        file = cast(IO[str], TrimmedLines(file or (sys.stderr if stderr else sys.stdout)))
     return Console(
         file=file,
         stderr=stderr,
