@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -142,7 +141,3 @@ def root(
             f"self-check; put them after the command: ketscreen {ctx.invoked_subcommand} ...",
             ctx=ctx,
         )
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()

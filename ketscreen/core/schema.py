@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ketscreen.core.conditions import (
+    ITEM_OPERATORS,
     AllOf,
     AnyOf,
     BandCondition,
@@ -427,9 +428,7 @@ def _condition(
             if name not in known:
                 b.fail(raw.value_loc(key), f"unknown {key} {name!r}")
         return BandCondition(names) if key == "band" else FlagLevelCondition(names)
-    ops = [
-        op for op in ("equals", "not_equals", "in", "not_in", "contains", "answered") if op in raw
-    ]
+    ops = [op for op in ITEM_OPERATORS if op in raw]
     if "item" not in raw or len(ops) != 1:
         raise b.fail(
             here,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from ketscreen.core.yamlsafe import Loc, LocatedDict, LocatedList, load_yaml, loc_of
@@ -176,10 +175,6 @@ def load_resources() -> dict[str, Region]:
     """The shipped regions (cached)."""
     path = data_dir() / "resources.yaml"
     return parse_resources(read_limited(path, 256 * 1024, "resources"), path.name)
-
-
-def resources_from(path: Path) -> dict[str, Region]:
-    return parse_resources(read_limited(path, 256 * 1024, "resources"), str(path))
 
 
 def _canonical(code: str) -> str | None:
