@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from ketscreen import __version__
+from ketscreen.core.safe_text import visible
 from ketscreen.errors import ExitCode, KetscreenError, QuestionnaireError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,13 +31,20 @@ app = typer.Typer(
 )
 
 
+def say(message: str) -> None:
+    """A line for the user on stderr, plain text, no wrapping. Every message goes
+    through here (or a console from `make_console`): what it quotes from a file (a name,
+    a key, an id) has its control characters shown, not obeyed."""
+    typer.echo(visible(message), err=True)
+
+
 def error(message: str) -> None:
-    """One message for the user on stderr (plain text, no wrapping)."""
-    typer.echo(f"Error: {message}", err=True)
+    """One error message for the user on stderr."""
+    say(f"Error: {message}")
 
 
 def warn(message: str) -> None:
-    typer.echo(f"Warning: {message}", err=True)
+    say(f"Warning: {message}")
 
 
 def handle_errors(func: F) -> F:
@@ -52,7 +60,7 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except QuestionnaireError as exc:
             for problem in exc.problems:
-                typer.echo(str(problem), err=True)
+                say(str(problem))
             count = len(exc.problems)
             error(f"{count} problem{'s' if count != 1 else ''} found; fix the file and try again")
             raise typer.Exit(exc.exit_code) from None
@@ -60,7 +68,7 @@ def handle_errors(func: F) -> F:
             error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("\nInterrupted. Nothing was saved.", err=True)
+            say("\nInterrupted. Nothing was saved.")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise

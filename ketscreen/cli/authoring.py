@@ -23,10 +23,11 @@ def validate(path: Path | None = PATH_ARG) -> None:
     Exit 0 when it is valid, 1 with every problem as file:line:column otherwise.
     With no PATH, checks the built-in questionnaire and resources.
     """
+    from ketscreen.core.safe_text import visible
     from ketscreen.ui.authoring import validate_files
 
     for line in validate_files(path):
-        typer.echo(line)
+        typer.echo(visible(line))
 
 
 @app.command()

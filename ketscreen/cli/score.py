@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ketscreen.cli.app import QuestionnaireOption, app, handle_errors, warn
+from ketscreen.cli.app import QuestionnaireOption, app, handle_errors, say, warn
 from ketscreen.errors import ExitCode
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat
 
@@ -173,7 +173,7 @@ def score_command(
         _quiet_stdout()
         raise typer.Exit(ExitCode.ERROR) from None
     for line in summary_lines(summary, loaded):
-        typer.echo(line, err=True)
+        say(line)
     if summary.invalid:
         raise typer.Exit(ExitCode.INVALID_RECORDS)
 

@@ -26,6 +26,7 @@ from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
 from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
 from ketscreen.ui.console import make_console, recording_console
+from ketscreen.ui.html_page import page
 from ketscreen.ui.resources_view import KIND_LABELS, services_table
 from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
 
@@ -268,7 +269,13 @@ def result_html(
     """The result as a self-contained web page (inline styles, no scripts, no links out)."""
     console = recording_console(width)
     render_result(console, questionnaire, result, region, plain=False)
-    title = f"{questionnaire.title}: result"
-    return console.export_html(inline_styles=True).replace(
-        "<head>", f"<head>\n<title>{title}</title>", 1
+    drawn = console.export_html(
+        inline_styles=True, code_format="{foreground}\n{background}\n{code}"
+    )
+    foreground, background, code = drawn.split("\n", 2)
+    return page(
+        f"{questionnaire.title}: result",
+        "<pre style=\"font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace\">"
+        f'<code style="font-family:inherit">{code}</code></pre>',
+        style=f"body {{ color: {foreground}; background-color: {background}; }}",
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ketscreen.ui.html_page import page
 from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
@@ -54,25 +55,14 @@ th { background: #eee; }
 }
 """.strip()
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'"
-
 
 class HtmlFormat:
     suffix = ".html"
 
     def format(self, report: SessionReport) -> str:
-        name = escape(title(report))
+        name = title(report)
         body = "\n".join(render_block(block) for block in document(report))
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            '<meta name="robots" content="noindex">\n'
-            f"<title>{name}: {escape(report.session.id)}</title>\n"
-            f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{name}</h1>\n{body}\n"
-            "</body>\n</html>\n"
-        )
+        return page(f"{name}: {report.session.id}", f"<h1>{escape(name)}</h1>\n{body}", style=STYLE)
 
 
 def render_block(block: Block) -> str:
