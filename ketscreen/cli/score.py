@@ -83,6 +83,15 @@ def score_command(
             "ones; a response that disagrees is invalid, with every difference named.",
         ),
     ] = False,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="CSV output: write cells exactly as read. By default a cell that starts "
+            "with = + - @, tab or CR gets a ' in front, so a spreadsheet cannot run it "
+            "as a formula, and control characters are written as \\x1b.",
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite existing -o and --errors files.")
     ] = False,
@@ -145,6 +154,7 @@ def score_command(
         verify=verify,
         delimiter=split,
         jobs=jobs,
+        raw_csv=raw_csv,
     )
     loaded = load_questionnaire(questionnaire)
     sources = resolve(inputs, input_format)

@@ -11,7 +11,7 @@ import contextlib
 import csv
 import gc
 import io
-import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,17 +19,32 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from ketscreen.core.compiled import STATUS_OK, Row, Scorer, answer_error_row, invalid_row, who
+from ketscreen.core.compiled import (
+    STATUS_OK,
+    Row,
+    Scorer,
+    answer_error_row,
+    field_name,
+    invalid_row,
+    who,
+)
 from ketscreen.core.conditions import Answer
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.normalize import normalize_answers
 from ketscreen.errors import AnswerError
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
+from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
 from ketscreen.io.batch.writers import writer_for
 from ketscreen.io.fhir import compare_scores, responses_from_fhir
 
 PROBLEMS_KEPT = 10
 """Invalid records quoted per job (the summary shows the first ones)."""
+CELL_LIMIT = csv.field_size_limit()
+"""The longest CSV cell read (the csv module's limit, 128 KB): a record with a longer
+one is invalid, as it is most often a stray quote that runs on over the next lines."""
+NOT_UTF8 = "is not UTF-8 text; save the file as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
+UNDECODED = re.compile("[\udc80-\udcff]")
+"""What `surrogateescape` decoding leaves for a byte that is not UTF-8."""
 
 
 @dataclass(frozen=True)
@@ -112,14 +127,22 @@ def gc_paused() -> Iterator[None]:
 
 
 def decode(data: bytes, source: str, first_line: int) -> str:
+    """Text that must be UTF-8 as a whole (a header line): InputError when it is not."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = first_line + data.count(b"\n", 0, exc.start)
-        raise InputError(
-            f"{source}:{line}: is not UTF-8 text; save the file as UTF-8 "
-            "(in a spreadsheet: CSV UTF-8) and try again"
-        ) from None
+        raise InputError(f"{source}:{line}: {NOT_UTF8}") from None
+
+
+def decode_records(data: bytes) -> tuple[str, bool]:
+    """A block of records as text, and whether some bytes were not UTF-8. Those are
+    kept as lone surrogates (`surrogateescape`), so that only the records holding them
+    are invalid; line breaks, quotes and delimiters are ASCII, so they stay in place."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape"), True
 
 
 def _cell(answer: Answer | None) -> str:
@@ -143,13 +166,17 @@ class Processor:
         explain: bool = False,
         errors: OutputFormat | None = None,
         verify: bool = False,
+        raw_csv: bool = False,
     ) -> None:
         self.questionnaire = questionnaire
         self.verify = verify
         # FHIR output writes each record's answers, which only the explained rows carry.
         self.scorer = Scorer(questionnaire, explain=explain or output is OutputFormat.FHIR)
-        self.writer = writer_for(output, questionnaire)
-        self.errors_writer = writer_for(errors, questionnaire) if errors is not None else None
+        self.writer = writer_for(output, questionnaire, raw_csv=raw_csv)
+        self.errors_writer = (
+            writer_for(errors, questionnaire, raw_csv=raw_csv) if errors is not None else None
+        )
+        self.json = RecordDecoder()
         self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
 
     def run(self, job: Job) -> JobResult:
@@ -178,9 +205,11 @@ class Processor:
             levels[None] -= invalid
             bad = [row for row in rows if row.status is not STATUS_OK]
         levels["none"] = levels.pop(None, 0)
+        # Writers escape what cannot be encoded, but for CSV cells written raw (--raw-csv):
+        # there a lone surrogate from a JSON string is written as its escape.
         return JobResult(
-            text=self.writer.rows(rows).encode(),
-            errors_text=self.errors_writer.rows(bad).encode()
+            text=self.writer.rows(rows).encode("utf-8", "backslashreplace"),
+            errors_text=self.errors_writer.rows(bad).encode("utf-8", "backslashreplace")
             if self.errors_writer and bad
             else b"",
             records=len(rows),
@@ -194,9 +223,15 @@ class Processor:
     # -- CSV and TSV ---------------------------------------------------------------------
 
     def csv_rows(self, job: CsvJob) -> list[Row]:
-        text = decode(job.data, job.source, job.first_line)
+        text, damaged = decode_records(job.data)
         plan = job.plan
-        if '"' not in text and text.count("\r") == text.count("\r\n"):
+        broken: dict[int, Row] = {}
+        if (
+            not damaged
+            and '"' not in text
+            and text.count("\r") == text.count("\r\n")
+            and (len(text) <= CELL_LIMIT or max(map(len, text.split("\n"))) <= CELL_LIMIT)
+        ):
             # No quoting: every line is one record, and splitting is exact.
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
@@ -218,36 +253,62 @@ class Processor:
                     return scored
             rows = [line.split(plan.delimiter) for line in lines]
         else:
-            rows, numbers = self._csv_records(job, text)
+            rows, numbers = self._csv_records(job, text, damaged, broken)
             blank = True
-        if blank or any(width != plan.width for width in set(map(len, rows))):
-            return self._irregular(job, rows, numbers)
+        if blank or broken or any(width != plan.width for width in set(map(len, rows))):
+            return self._irregular(job, rows, numbers, broken)
         return self._score_cells(job.source, plan, rows, numbers)
 
     @staticmethod
-    def _csv_records(job: CsvJob, text: str) -> tuple[list[list[str]], list[int]]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=job.plan.delimiter)
+    def _csv_records(
+        job: CsvJob, text: str, damaged: bool, broken: dict[int, Row]
+    ) -> tuple[list[list[str]], list[int]]:
+        """The rows of a block and the line each starts on. A record that cannot be read
+        (a cell over CELL_LIMIT, bytes that are not UTF-8) goes into `broken` as an
+        invalid row, and reading goes on at the next line."""
+        lines = io.StringIO(text, newline="").readlines()
         rows: list[list[str]] = []
         numbers: list[int] = []
-        start = job.first_line
-        try:
-            for row in reader:
-                rows.append(row)
-                numbers.append(start)
-                start = job.first_line + reader.line_num
-        except csv.Error as exc:
-            raise InputError(
-                f"{job.source}:{start}: cannot be read as CSV ({exc}); check the quoting"
-            ) from None
-        return rows, numbers
+        done = 0  # lines read by earlier readers
+        while True:
+            reader = csv.reader(iter(lines[done:]), delimiter=job.plan.delimiter)
+            start = job.first_line + done
+            try:
+                for row in reader:
+                    if damaged and UNDECODED.search("".join(row)):
+                        broken[start] = invalid_row(
+                            "", f"{job.source}:{start}", f"the record {NOT_UTF8}"
+                        )
+                    else:
+                        rows.append(row)
+                        numbers.append(start)
+                    start = job.first_line + done + reader.line_num
+                return rows, numbers
+            except csv.Error as exc:
+                why = (
+                    f"a cell is longer than {CELL_LIMIT:,} characters"
+                    if "field limit" in str(exc)
+                    else f"it cannot be read as CSV ({exc})"
+                )
+                broken[start] = invalid_row(
+                    "", f"{job.source}:{start}", f'{why}; check the quoting (a stray ")'
+                )
+                done = start - job.first_line + 1
 
-    def _irregular(self, job: CsvJob, rows: list[list[str]], numbers: Sequence[int]) -> list[Row]:
-        """Skip blank rows, and make short or long rows invalid records, keeping order."""
+    def _irregular(
+        self,
+        job: CsvJob,
+        rows: list[list[str]],
+        numbers: Sequence[int],
+        broken: Mapping[int, Row],
+    ) -> list[Row]:
+        """Skip blank rows, and make short or long rows invalid records, keeping order;
+        `broken` are records already known to be invalid, by line."""
         plan = job.plan
         width = plan.width
         regular: list[list[str]] = []
         regular_numbers: list[int] = []
-        extra: dict[int, Row] = {}
+        extra: dict[int, Row] = dict(broken)
         for number, row in zip(numbers, rows, strict=True):
             if not "".join(row).strip():
                 continue
@@ -288,19 +349,23 @@ class Processor:
     # -- JSON records ------------------------------------------------------------------
 
     def json_lines_rows(self, job: JsonLinesJob, unknown: dict[str, set[str]]) -> list[Row]:
-        text = decode(job.data, job.source, job.first_line)
+        text, damaged = decode_records(job.data)
         records: list[tuple[str, int, object]] = []
         problems: dict[int, Row] = {}
+        loads = self.json.loads
         for offset, line in enumerate(text.split("\n")):
             if not line.strip():
                 continue
             number = job.first_line + offset
+            where = f"{job.source}:{number}"
+            if damaged and UNDECODED.search(line):
+                problems[number] = invalid_row("", where, f"the line {NOT_UTF8}")
+                continue
             try:
-                records.append((job.source, number, json.loads(line)))
+                records.append((job.source, number, loads(line)))
             except (ValueError, RecursionError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
                 problems[number] = invalid_row(
-                    "", f"{job.source}:{number}", f"the line is not valid JSON ({reason})"
+                    "", where, f"the line is not valid JSON ({json_reason(exc)})"
                 )
         rows = self.record_rows(records, unknown)
         return _merge(rows, [line for _, line, _ in records], problems) if problems else rows
@@ -319,6 +384,8 @@ class Processor:
             where = f"{name}:{line}"
             rid = ""
             try:
+                if isinstance(value, Broken):
+                    raise RecordProblem(value.reason)
                 rid = _respondent(value)
                 answers = self._answers(value, name, unknown)  # type: ignore[arg-type]
                 normal = normalize_answers(self.questionnaire, answers)
@@ -340,14 +407,21 @@ class Processor:
     ) -> dict[Any, object]:
         """The answers to known items; other keys are noted for one warning per input."""
         others: list[object] = []
+        items = self.scorer.index
         if "answers" in record:
             answers = record["answers"]
             if not isinstance(answers, dict):
                 raise RecordProblem("'answers' is not a JSON object")
             others = [k for k in record if k != "answers" and not _is_respondent(k)]
+            outside = [k for k in others if str(k).strip().lower() in items]
+            if outside:
+                more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+                raise RecordProblem(
+                    f"item {', '.join(field_name(str(k)) for k in outside[:3])}{more} "
+                    "outside 'answers'; put every answer inside 'answers'"
+                )
         else:
             answers = {k: v for k, v in record.items() if not _is_respondent(k)}
-        items = self.scorer.index
         known = {}
         for key, answer in answers.items():
             if str(key).strip().lower() in items:

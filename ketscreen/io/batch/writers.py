@@ -12,11 +12,13 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 from ketscreen.core.compiled import STATUS_OK, Row
 from ketscreen.core.model import Questionnaire
+from ketscreen.core.safe_text import CONTROL, json_safe, visible
 from ketscreen.core.scoring import score
 from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.fhir import bundle, response_to_fhir
@@ -42,6 +44,18 @@ COLUMNS = (
 
 _SPECIAL = frozenset(',"\r\n')
 _NEEDS_QUOTES = re.compile('[,"\r\n]')
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run as a formula when a cell starts with it (OWASP, "CSV
+Injection"); such a cell is written with a single quote before it."""
+_NEEDS_CARE = re.compile(f'[,"\r\n]|{CONTROL.pattern}')
+"""What the fast path cannot write as it is (besides a formula start)."""
+
+
+def guarded(cell: str) -> str:
+    """A cell safe to open in a spreadsheet and to show on a terminal: a single quote
+    before a formula start, control characters written visibly (`\\x1b`)."""
+    cell = visible(cell)
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 class Writer:
@@ -75,13 +89,20 @@ class Writer:
 class CsvWriter(Writer):
     """Comma-separated, LF line ends, minimal quoting; lists joined with `;`.
 
-    Rows that are ok and whose respondent id needs no quoting (nearly all) are formatted
-    directly; the others go through the csv module.
+    Cells are `guarded` (formula starts neutralized, control characters shown) unless
+    `raw`. Rows that are ok and whose respondent id and source need neither quoting nor
+    guarding (nearly all) are formatted directly; the others go through the csv module.
     """
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
+    def __init__(self, questionnaire: Questionnaire, *, raw: bool = False) -> None:
         super().__init__(questionnaire)
-        self.tail = self._line(self.stamp).rstrip("\n")
+        self.raw = raw
+        self.tail = self._line(self._guard(self.stamp)).rstrip("\n")
+
+    def _guard(self, cells: Sequence[object]) -> list[object]:
+        if self.raw:
+            return list(cells)
+        return [guarded(cell) if isinstance(cell, str) else cell for cell in cells]
 
     @staticmethod
     def _line(cells: Sequence[object]) -> str:
@@ -93,8 +114,7 @@ class CsvWriter(Writer):
         return self._line(COLUMNS)
 
     def _slow(self, row: Row) -> str:
-        cells = [*self._cells(row), *self.stamp]
-        return self._line(cells)
+        return self._line(self._guard([*self._cells(row), *self.stamp]))
 
     @staticmethod
     def _cells(row: Row) -> list[object]:
@@ -115,9 +135,14 @@ class CsvWriter(Writer):
 
     def rows(self, rows: Sequence[Row]) -> str:
         # One scan of the whole block decides whether any row needs the careful path.
-        plain = not _NEEDS_QUOTES.search(
-            "".join([*map(itemgetter(0), rows), *map(itemgetter(1), rows)])
-        )
+        cells = [*map(itemgetter(0), rows), *map(itemgetter(1), rows)]
+        if self.raw:
+            plain = not _NEEDS_QUOTES.search("".join(cells))
+        else:
+            plain = not _NEEDS_CARE.search("".join(cells)) and not any(
+                map(str.startswith, cells, repeat(FORMULA_START))
+            )
+        careful = self._careful
         tail = self.tail
         join = ";".join
         empty = ""
@@ -127,10 +152,22 @@ class CsvWriter(Writer):
                 f"{empty if r[5] is None else r[5]},{empty if r[6] is None else r[6]},"
                 f"{empty if r[7] is None else r[7]},{r[8] or empty},{join(r[9])},"
                 f"{join(r[10])},,{tail}\n"
-                if r[2] is STATUS_OK and (plain or _SPECIAL.isdisjoint(r[0] + r[1]))
+                if r[2] is STATUS_OK and (plain or not careful(r[0], r[1]))
                 else self._slow(r)
                 for r in rows
             ]
+        )
+
+    def _careful(self, respondent_id: str, source: str) -> bool:
+        """Whether a row's id or source needs quoting or guarding."""
+        if not _SPECIAL.isdisjoint(respondent_id + source):
+            return True
+        if self.raw:
+            return False
+        return (
+            respondent_id.startswith(FORMULA_START)
+            or source.startswith(FORMULA_START)
+            or CONTROL.search(respondent_id + source) is not None
         )
 
 
@@ -158,7 +195,7 @@ class _JsonWriter(Writer):
         return data
 
     def dumps(self, row: Row) -> str:
-        return json.dumps(self.record(row), ensure_ascii=False)
+        return json_safe(json.dumps(self.record(row), ensure_ascii=False))
 
 
 class JsonLinesWriter(_JsonWriter):
@@ -222,13 +259,15 @@ class FhirWriter(Writer):
 
     def rows(self, rows: Sequence[Row]) -> str:
         dumps = json.dumps
-        return self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
+        text = self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
+        return json_safe(text)
 
 
-def writer_for(fmt: OutputFormat, questionnaire: Questionnaire) -> Writer:
+def writer_for(fmt: OutputFormat, questionnaire: Questionnaire, *, raw_csv: bool = False) -> Writer:
+    """The writer for `fmt`; `raw_csv` writes CSV cells exactly as they are (no guard)."""
     match fmt:
         case OutputFormat.CSV:
-            return CsvWriter(questionnaire)
+            return CsvWriter(questionnaire, raw=raw_csv)
         case OutputFormat.JSONL:
             return JsonLinesWriter(questionnaire)
         case OutputFormat.JSON:
