@@ -17,6 +17,7 @@ from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import load_resources
 from ketscreen.ui.console import THEME
+from ketscreen.ui.html_page import CSP
 from ketscreen.ui.result_view import (
     count_line,
     next_steps,
@@ -216,7 +217,9 @@ def test_html_copy_is_a_self_contained_page(questionnaire: Questionnaire) -> Non
     page = result_html(questionnaire, severe_crisis(questionnaire), UK)
     assert "<title>Ketamine use self-check: result</title>" in page
     assert "Many warning signs" in page and "Support is available now" in page
-    assert "<script" not in page and "http" not in page.split("<body", 1)[0].lower()
+    head = page.split("<body", 1)[0].lower()
+    assert "<script" not in page and "href=" not in head and "src=" not in head
+    assert f'<meta http-equiv="content-security-policy" content="{CSP}">' in head
 
 
 def _mode(path: Path) -> int:

@@ -145,6 +145,19 @@ def decode_records(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", "surrogateescape"), True
 
 
+def _never_closed(lines: list[str], delimiter: str) -> bool:
+    """Whether the CSV record in `lines` (the last of a block) opens a quoted cell that
+    is still open at the end: the csv module then takes all the rest as that cell."""
+    if sum(line.count('"') for line in lines) % 2 == 0:
+        return False  # balanced quotes cannot leave a cell open
+    try:
+        for _ in csv.reader(iter(lines), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
+
+
 def _cell(answer: Answer | None) -> str:
     if answer is None:
         return ""
@@ -263,18 +276,24 @@ class Processor:
     def _csv_records(
         job: CsvJob, text: str, damaged: bool, broken: dict[int, Row]
     ) -> tuple[list[list[str]], list[int]]:
-        """The rows of a block and the line each starts on. A record that cannot be read
-        (a cell over CELL_LIMIT, bytes that are not UTF-8) goes into `broken` as an
-        invalid row, and reading goes on at the next line."""
+        """The rows of a block and the line each starts on.
+
+        A record that cannot be read goes into `broken` as an invalid row, and reading
+        goes on at the line after the one it starts on: a cell over CELL_LIMIT, bytes
+        that are not UTF-8, or a quote that opens a cell and is never closed (which
+        would otherwise swallow every record after it into one).
+        """
         lines = io.StringIO(text, newline="").readlines()
+        delimiter = job.plan.delimiter
         rows: list[list[str]] = []
         numbers: list[int] = []
         done = 0  # lines read by earlier readers
         while True:
-            reader = csv.reader(iter(lines[done:]), delimiter=job.plan.delimiter)
-            start = job.first_line + done
+            reader = csv.reader(iter(lines[done:]), delimiter=delimiter)
+            start = last = job.first_line + done
             try:
                 for row in reader:
+                    last = start
                     if damaged and UNDECODED.search("".join(row)):
                         broken[start] = invalid_row(
                             "", f"{job.source}:{start}", f"the record {NOT_UTF8}"
@@ -283,7 +302,6 @@ class Processor:
                         rows.append(row)
                         numbers.append(start)
                     start = job.first_line + done + reader.line_num
-                return rows, numbers
             except csv.Error as exc:
                 why = (
                     f"a cell is longer than {CELL_LIMIT:,} characters"
@@ -294,6 +312,20 @@ class Processor:
                     "", f"{job.source}:{start}", f'{why}; check the quoting (a stray ")'
                 )
                 done = start - job.first_line + 1
+                continue
+            tail = lines[last - job.first_line :]
+            if not _never_closed(tail, delimiter):
+                return rows, numbers
+            if numbers and numbers[-1] == last:
+                rows.pop()
+                numbers.pop()
+            broken[last] = invalid_row(
+                "",
+                f"{job.source}:{last}",
+                'a cell opens with a quote (") that is never closed, so it runs to the end '
+                "of the file; check the quoting",
+            )
+            done = last - job.first_line + 1
 
     def _irregular(
         self,
