@@ -106,9 +106,11 @@ class CsvWriter(Writer):
 
     @staticmethod
     def _line(cells: Sequence[object]) -> str:
+        # The csv module quotes a cell holding a character of the line terminator: ask
+        # for CRLF so that a lone CR is quoted too, then end the line with LF.
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(cells)
-        return buffer.getvalue()
+        csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+        return buffer.getvalue()[:-2] + "\n"
 
     def header(self) -> str:
         return self._line(COLUMNS)
