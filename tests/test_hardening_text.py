@@ -78,7 +78,9 @@ def tampered_session(questionnaire: Questionnaire) -> str:
     doc = json.loads(path.read_text())
     doc["client"] = f"C-1{RED}"
     doc["counselor"] = f"Sam{TITLE_CHANGE}"
-    doc["notes"] = [{"at": "2026-11-19T09:02:00Z", "text": f"note {ESC}[2J[red]x[/red] [/x]"}]
+    note = {"at": "2026-11-19T09:02:00Z", "text": f"note {ESC}[2J[red]x[/red] [/x]"}
+    doc["general_notes"] = [note]
+    doc["item_notes"] = {"use_12m": [dict(note, text=f"item note\x9b2J{ESC}[1A")]}
     path.write_text(json.dumps(doc))
     return session.id
 
@@ -94,6 +96,7 @@ def test_report_shows_escape_sequences_from_the_file_without_sending_them(
     assert "Traceback" not in shown
     if result.exit_code == ExitCode.OK and fmt in ("text", "md", "html"):
         assert "C-1\\x1b" in result.stdout  # shown, so the counselor sees it
+        assert "note \\x1b" in result.stdout and "item note\\x9b2J\\x1b" in result.stdout
 
 
 def test_sessions_table_and_json_show_escape_sequences_visibly(
@@ -184,11 +187,23 @@ def questionnaire_titled(tmp_path: Path, title: str) -> Path:
     return path
 
 
-def test_show_prints_a_title_with_markup_as_it_is(tmp_path: Path) -> None:
-    path = questionnaire_titled(tmp_path, '"Check [/x] [bold]now[/bold]"')
-    result = runner.invoke(app, ["show", str(path)], env={"COLUMNS": "120"})
+def test_show_prints_labels_and_descriptions_with_markup_as_they_are(tmp_path: Path) -> None:
+    text = BUILT_IN.read_text(encoding="utf-8")
+    for old, new in (
+        ("      label: Prescribed use only\n", '      label: "Prescribed [/x] only"\n'),
+        (
+            "  using. It takes about five minutes.",
+            "  using. [bold]It[/bold] takes about five minutes.",
+        ),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "marked.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["show", str(path)], env={"COLUMNS": "160"})
     assert result.exit_code == ExitCode.OK, result.stderr
-    assert "Check [/x] [bold]now[/bold]" in result.stdout
+    assert "Prescribed [/x] only" in result.stdout
+    assert "[bold]It[/bold] takes" in result.stdout
 
 
 # -- HTML ---------------------------------------------------------------------------------

@@ -222,9 +222,14 @@ def _csv_jobs(
             f"{source.label}: the first line is empty; a CSV file starts with a header row "
             "of item ids (see `ketscreen template`)"
         )
-    if delimiter is None:
-        delimiter = "\t" if fmt is InputFormat.TSV else _guess_delimiter(header, items)
-    plan = _plan(source.label, header, delimiter, items, warn)
+    try:
+        if delimiter is None:
+            delimiter = "\t" if fmt is InputFormat.TSV else _guess_delimiter(header, items)
+        plan = _plan(source.label, header, delimiter, items, warn)
+    except csv.Error as exc:
+        raise InputError(
+            f"{source.label}:1: the header row cannot be read as CSV ({exc}); check its quoting"
+        ) from None
     for first, data in _blocks(source, stream, advance, quoted=True, first_line=2):
         yield CsvJob(source.label, plan, first, data)
 
