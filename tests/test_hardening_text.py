@@ -179,6 +179,22 @@ def test_markup_typed_at_the_review_is_shown_as_typed_and_never_crashes(
     assert '"[/x]" is not a choice here' in screen.out
 
 
+def test_markup_typed_in_an_intake_is_kept_as_typed_and_never_crashes(
+    questionnaire: Questionnaire,
+) -> None:
+    keys = keys_for(questionnaire, {"use_12m": "no", "self_harm": "no"})
+    typed = ["", "[/x]", "n", "[red]x[/red] [/x]", *keys, "[/x]", "q"]
+    result = runner.invoke(
+        app, ["intake", "--client", "C9", "--plain"], input="\n".join(typed) + "\n"
+    )
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert '"[/x]" is not one of the choices' in result.stdout
+    assert '"[/x]" is not a choice here' in result.stdout
+    (path,) = SessionStore().folder.glob("*.json")
+    saved = json.loads(path.read_text())
+    assert saved["item_notes"]["use_12m"][0]["text"] == "[red]x[/red] [/x]"
+
+
 def questionnaire_titled(tmp_path: Path, title: str) -> Path:
     text = BUILT_IN.read_text(encoding="utf-8")
     assert "\ntitle: Ketamine use self-check\n" in text
