@@ -67,7 +67,7 @@ def test_hostile_file_gets_one_clean_error(name: str, tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 2, result.stderr[:300]  # the problem, the summary
     assert "Traceback" not in result.output + result.stderr
     assert result.stdout == ""
-    assert elapsed < 5, f"{name} took {elapsed:.1f}s"
+    assert elapsed < 15, f"{name} took {elapsed:.1f}s"  # bounded, with room for a busy machine
     assert not Path("/tmp/ketscreen-pwned").exists()
 
 
