@@ -9,8 +9,10 @@ a result or one of our own errors and a named exit code: never a traceback, neve
 prints (stdout or stderr). A last test checks that memory stays bounded on large
 hostile inputs.
 
-The runs are deterministic (`derandomize`, no example database), so CI sees the same
-examples every time, and short: KETSCREEN_FUZZ_EXAMPLES=2000 runs a longer hunt.
+The runs are deterministic (the suite's Hypothesis profile: derandomized, no example
+database), so CI sees the same examples every time, and short, a second or two per
+reader. A longer hunt: KETSCREEN_FUZZ_EXAMPLES=2000, with HYPOTHESIS_PROFILE=explore for
+random examples.
 """
 
 from __future__ import annotations
@@ -41,11 +43,9 @@ from ketscreen.io.session_store import SessionStore
 EXAMPLES = int(os.environ.get("KETSCREEN_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
     max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+"""The suite's profile (conftest: derandomized, no database, no deadline), fewer examples."""
 cli = CliRunner()
 Q = load_questionnaire()
 QUESTIONNAIRE_YAML = (Path(__file__).parent.parent / "questions" / "ketamine.yaml").read_bytes()
