@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
@@ -304,15 +305,29 @@ def test_fhir_reader(data: st.DataObject, out: str) -> None:
     check(score_stdin(text, "fhir", out))
 
 
-@settings(FUZZ, max_examples=max(5, EXAMPLES // 4))
+def check_questionnaire(data: bytes, folder: Path) -> None:
+    path = folder / "q.yaml"
+    path.write_bytes(data)
+    check(cli.invoke(app, ["validate", str(path)]))
+    check(cli.invoke(app, ["show", str(path)], env={"COLUMNS": "80"}))
+
+
+@FUZZ
 @given(edits=mutations())
 def test_questionnaire_reader(
     edits: list[tuple[str, int, int, bytes]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    path = tmp_path_factory.mktemp("fuzz") / "q.yaml"
-    path.write_bytes(mutate(QUESTIONNAIRE_YAML, edits))
-    check(cli.invoke(app, ["validate", str(path)]))
-    check(cli.invoke(app, ["show", str(path)], env={"COLUMNS": "80"}))
+    check_questionnaire(mutate(QUESTIONNAIRE_YAML, edits), tmp_path_factory.mktemp("fuzz"))
+
+
+@FUZZ
+@given(data=st.data())
+def test_questionnaire_reader_structure(
+    data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    doc = data.draw(tampered(yaml.safe_load(QUESTIONNAIRE_YAML)))
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8", "surrogatepass")
+    check_questionnaire(text, tmp_path_factory.mktemp("fuzz"))
 
 
 @FUZZ
