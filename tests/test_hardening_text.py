@@ -300,3 +300,19 @@ def test_fhir_key_names_in_errors_are_shown_visibly(
     assert result.exit_code == ExitCode.INVALID_RECORDS
     assert raw_controls(result.stdout + result.stderr) == []
     assert "value\\x1b[2J" in result.stderr
+
+
+def test_a_resource_type_that_is_not_text_is_described_not_dumped(
+    tmp_path: Path, questionnaire: Questionnaire
+) -> None:
+    good = response_to_fhir(questionnaire, score(questionnaire, {"use_12m": "no"}))
+    odd = {"resourceType": {"name": "Jane Doe", "note": f"{ESC}[2J"}}
+    path = tmp_path / "b.fhir.json"
+    path.write_text(
+        json.dumps({"resourceType": "Bundle", "entry": [{"resource": odd}, {"resource": good}]})
+    )
+    result = runner.invoke(app, ["score", str(path), "--format", "jsonl"])
+    assert result.exit_code == ExitCode.INVALID_RECORDS
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["error"].endswith("is a JSON object, not a QuestionnaireResponse")
+    assert second["status"] == "ok" and "Jane" not in result.stdout + result.stderr
