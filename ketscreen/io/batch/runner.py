@@ -341,10 +341,10 @@ _WORKER: Processor | None = None
 def _start_worker(setup: Setup) -> None:  # pragma: no cover - runs in a worker process
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    _die_with_parent()
     # The signals blocked while this process was started (`blocked_while_forking`)
     # are still blocked here: SIGTERM is how the main process stops its workers.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
-    _die_with_parent()
     _WORKER = _processor(setup)
 
 
