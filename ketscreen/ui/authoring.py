@@ -16,7 +16,7 @@ from ketscreen.core.model import ItemType, Questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, LocatedDict, load_yaml
 from ketscreen.errors import QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
-from ketscreen.io.questionnaires import parse_questionnaire
+from ketscreen.io.questionnaires import DEFAULT_INSTRUMENT, find, parse_questionnaire, shipped
 from ketscreen.io.resources import parse_resources
 
 
@@ -44,12 +44,20 @@ def validate_file(path: Path) -> str:
     return f"{source}: OK, {_summary(questionnaire)}"
 
 
-def validate_files(path: Path | None) -> Iterator[str]:
+def validate_files(
+    path: Path | None, *, instrument: str | None = None, version: str | None = None
+) -> Iterator[str]:
+    """One line per file checked: `path`; else one shipped version; else every shipped
+    questionnaire version and the resources."""
     if path is not None:
         yield validate_file(path)
         return
-    for name in ("ketamine.yaml", "resources.yaml"):
-        yield validate_file(data_dir() / name)
+    if version is not None or instrument is not None:
+        yield validate_file(find(instrument or DEFAULT_INSTRUMENT, version).path)
+        return
+    for entry in shipped():
+        yield validate_file(entry.path)
+    yield validate_file(data_dir() / "resources.yaml")
 
 
 def _codes(q: Questionnaire, item_id: str) -> Text:

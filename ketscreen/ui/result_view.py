@@ -20,14 +20,20 @@ from io import StringIO
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
-from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
+from ketscreen.core.model import DECLINED, FlagLevel, ItemType, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
 from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
 from ketscreen.ui.console import make_console, recording_console
 from ketscreen.ui.resources_view import KIND_LABELS, services_table
-from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
+from ketscreen.ui.safety import (
+    crisis_block,
+    crisis_level,
+    declined_block,
+    footer,
+    urgent_block,
+)
 
 HARM_REDUCTION_TOPIC = "harm_reduction"
 """The guidance topic with the safer-use steps (shown with risk flags, and first for
@@ -134,6 +140,29 @@ def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
     return blocks
 
 
+def not_assessed_text(questionnaire: Questionnaire, result: Result) -> str | None:
+    """What an unfinished result says instead of "no flags" (CONTENT.md section 4)."""
+    if not result.not_assessed:
+        return None
+    asked = "; ".join(questionnaire.items[i].short for i in result.not_assessed)
+    return (
+        "Not finished: the safety question was not asked or not answered yet "
+        f"({asked}), so this result cannot say that no alerts apply."
+    )
+
+
+def not_assessed_block(questionnaire: Questionnaire, result: Result) -> Block | None:
+    text = not_assessed_text(questionnaire, result)
+    if text is None:
+        return None
+    return Block("Safety not assessed", (text,), style="level.urgent", boxed=True)
+
+
+def declined_safety(questionnaire: Questionnaire, result: Result) -> bool:
+    """True when the person chose "prefer not to say" for a safety question."""
+    return any(result.answers.get(i) == DECLINED for i in questionnaire.safety_items)
+
+
 def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, str]]:
     """Guidance as (title, text) in the order CONTENT.md section 5 asks for.
 
@@ -220,10 +249,13 @@ def result_renderables(
         blocks.append(crisis_block(level, region))
     if any(flag.level is FlagLevel.URGENT for flag in result.flags):
         blocks.append(urgent_block(questionnaire, result.flags, region))
+    blocks.append(not_assessed_block(questionnaire, result))
     blocks.append(band_block(questionnaire, result))
     blocks.append(signs_block(questionnaire, result))
     blocks.extend(alert_blocks(questionnaire, result))
     blocks.append(next_steps_block(questionnaire, result))
+    if level is None and declined_safety(questionnaire, result):
+        blocks.append(declined_block(region))
     parts: list[RenderableType] = [render_block(b, plain=plain) for b in blocks if b]
     parts.append(resources_part(region, plain=plain))
     parts.append(Text(DISCLAIMER))
