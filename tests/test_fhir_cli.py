@@ -22,7 +22,7 @@ def test_export_fhir_prints_the_questionnaire_to_stdout() -> None:
     assert result.stderr == ""
     data = json.loads(result.stdout)
     FhirQuestionnaire.model_validate(data)
-    assert (data["resourceType"], data["version"]) == ("Questionnaire", "1.0.0")
+    assert (data["resourceType"], data["version"]) == ("Questionnaire", "1.1.0")
 
 
 def test_export_fhir_to_a_file_is_private_and_never_overwritten(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from ketscreen.errors import QuestionnaireError
 from ketscreen.io.questionnaires import builtin_path, load_questionnaire, parse_questionnaire
 
 runner = CliRunner()
-ORIGINAL = builtin_path().read_text(encoding="utf-8")
+ORIGINAL = builtin_path(version="1.0.0").read_text(encoding="utf-8")  # schema mechanics
 
 
 def mutate(old: str, new: str, count: int = 1) -> str:

@@ -250,12 +250,17 @@ def _not_assessed(doc: Mapping[str, Any]) -> str | None:
     """`not_assessed` for a session without flags whose safety questions have no answer,
     worked out again with its own questionnaire version, so that a file saved before
     that rule existed never lists as "no flags". None when it cannot be worked out."""
-    from ketscreen.core.scoring import score
+    from ketscreen.core.scoring import NOT_ASSESSED, score
+    from ketscreen.errors import AnswerError
 
     try:
-        result = score(recorded_questionnaire(doc), doc["answers"])
+        questionnaire = recorded_questionnaire(doc)
     except KetscreenError:
         return None
+    try:
+        result = score(questionnaire, doc["answers"])
+    except AnswerError:  # not even the first question answered
+        return NOT_ASSESSED if questionnaire.safety_items else None
     return result.top_level
 
 

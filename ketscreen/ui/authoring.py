@@ -89,7 +89,7 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
         table.add_column("item", overflow="fold")
         table.add_column("type", overflow="fold")
         table.add_column("codes (weight)", ratio=2, min_width=16, overflow="fold")
-        table.add_column("asked when", ratio=2)
+        table.add_column("asked when", ratio=2, overflow="fold")
         for item_id in section.items:
             item = q.items[item_id]
             kind = item.type.value + ("\n(required)" if item.required else "")

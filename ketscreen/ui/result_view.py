@@ -155,7 +155,7 @@ def not_assessed_block(questionnaire: Questionnaire, result: Result) -> Block | 
     text = not_assessed_text(questionnaire, result)
     if text is None:
         return None
-    return Block("Safety not assessed", (text,), style="level.urgent", boxed=True)
+    return Block("Safety not assessed", (text,), style="level.not_assessed", boxed=True)
 
 
 def declined_safety(questionnaire: Questionnaire, result: Result) -> bool:

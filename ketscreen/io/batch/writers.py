@@ -52,7 +52,9 @@ class Writer:
     single_differs = False
     """True when one record alone is written differently (`alone`) from several."""
 
-    def __init__(self, versions: VersionSet) -> None:
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        if not isinstance(versions, VersionSet):
+            versions = VersionSet(versions)
         self.versions = versions
         q = versions.default
         self.stamp = (q.id, q.version, q.sha256)
@@ -89,7 +91,7 @@ class CsvWriter(Writer):
     directly; the others go through the csv module.
     """
 
-    def __init__(self, versions: VersionSet) -> None:
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
         super().__init__(versions)
         self.tails = {key: self._line(stamp).rstrip("\n") for key, stamp in self.stamps.items()}
 
@@ -207,9 +209,9 @@ class FhirWriter(Writer):
     separator = '},\n{"resource": '
     single_differs = True
 
-    def __init__(self, versions: VersionSet) -> None:
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
         super().__init__(versions)
-        self.questionnaire = versions.default
+        self.questionnaire = self.versions.default
 
     def header(self) -> str:
         return '{"resourceType": "Bundle", "type": "collection", "entry": [\n{"resource": '
