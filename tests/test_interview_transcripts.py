@@ -10,8 +10,16 @@ import pytest
 
 from ketscreen import __version__
 from ketscreen.core.model import Questionnaire
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import keys_for, run
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 NO_USE_TRANSCRIPT = """\
 
@@ -163,10 +171,11 @@ SEVERE_CRISIS_RESULT = """\
 Support is available now
 If you are in danger now, call 999.
 Thank you for telling us. You do not have to go through this alone.
-Talk to someone now. These services are free and confidential:
+Talk to someone now. These crisis lines are free and confidential:
 - Samaritans: Call 116 123 (24/7, free)
 - Shout: Text SHOUT to 85258 (24/7)
-- Emergency services: Call 999 (24/7)
+If you can, stay with someone you trust, and keep away from ketamine, alcohol
+and other drugs while you feel like this.
 
 Get medical advice today
 Some of what you reported needs a doctor's advice today, not later.
@@ -282,10 +291,11 @@ Your answer: 3
 Support is available now
 If you are in danger now, call 911.
 Thank you for telling us. You do not have to go through this alone.
-Talk to someone now. These services are free and confidential:
+Talk to someone now. These crisis lines are free and confidential:
 - 988 Suicide & Crisis Lifeline: Call or text 988, or chat at 988lifeline.org
   (24/7)
-- Emergency services: Call 911 (24/7)
+If you can, stay with someone you trust, and keep away from ketamine, alcohol
+and other drugs while you feel like this.
 Need to talk to someone now? 988 Suicide & Crisis Lifeline: Call or text 988, or
 chat at 988lifeline.org (24/7)
 When you are ready, press Enter to go on, or q to stop:
@@ -318,11 +328,12 @@ def test_self_harm_past_month_panel_and_no_reassuring_headline_above_it(
     assert panel == (
         "Support is available now\n"
         "Thank you for telling us. Please talk to someone today.\n"
-        "These services are free and confidential:\n"
+        "These crisis lines are free and confidential:\n"
         "- Samaritans: Call 116 123 (24/7, free)\n"
         "- Shout: Text SHOUT to 85258 (24/7)\n"
-        "- Emergency services: Call 999 (24/7)\n"
         "If you are in danger now, call 999.\n"
+        "If you can, stay with someone you trust, and keep away from ketamine, alcohol\n"
+        "and other drugs while you feel like this.\n"
         "Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)\n"
     )
     # the crisis panel comes before the review screen, and first on the result

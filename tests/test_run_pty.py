@@ -46,7 +46,7 @@ def test_a_whole_check_in_a_terminal(child: pexpect.spawn, tmp_path: Path) -> No
     child.expect_exact("Press Enter to start, or type q to stop:")
     assert "\x1b[" in child.before  # a terminal: colour and boxes
     child.sendline("")
-    child.expect_exact("Question 1 of up to 30")
+    child.expect_exact("Question 1 of up to 32")
     child.expect_exact("Your answer:")
     child.sendline("3")
     child.expect_exact("Question 2 of 2")

@@ -66,17 +66,12 @@ def crisis_block(level: FlagLevel, region: Region) -> Block:
     """
     danger = Text(f"If you are in danger now, call {region.emergency}.", style="heading")
     services: list[Line] = [Bullet(service_line(service)) for service in _crisis_services(region)]
-    emergency: list[Line] = [
-        Bullet(service_line(service)) for service in region.of_kind("emergency")
-    ]
     if level is FlagLevel.EMERGENCY:
         lines: list[Line] = [
             danger,
             "Thank you for telling us. You do not have to go through this alone.",
             "Talk to someone now. These crisis lines are free and confidential:",
             *services,
-            "In an emergency:",
-            *emergency,
             SAFETY_PLAN,
         ]
     else:
@@ -85,7 +80,6 @@ def crisis_block(level: FlagLevel, region: Region) -> Block:
             "These crisis lines are free and confidential:",
             *services,
             danger,
-            *emergency,
             SAFETY_PLAN,
         ]
     return Block(CRISIS_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)
