@@ -123,8 +123,11 @@ def _topic_text(questionnaire: Questionnaire, topic_id: str) -> tuple[str, str] 
     return None
 
 
-def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
-    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do."""
+def alert_blocks(
+    questionnaire: Questionnaire, result: Result, region: Region | None = None
+) -> list[Block]:
+    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do,
+    and the region's services that go with those alerts (`shown_with`)."""
     labels = {rule.id: rule.label for rule in questionnaire.flags}
     blocks = []
     for level in _ALERT_LEVELS:
@@ -136,6 +139,10 @@ def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
         steps = _topic_text(questionnaire, HARM_REDUCTION_TOPIC)
         if level is FlagLevel.HARM_REDUCTION and steps and HARM_REDUCTION_TOPIC in result.guidance:
             lines.append(Text.assemble(("What helps: ", "heading"), steps[1]))
+        raised = {flag.id for flag in result.flags if flag.level is level}
+        for service in region.services if region is not None else ():
+            if raised.intersection(service.shown_with):
+                lines.append(Text.assemble((f"{service.name}: ", "heading"), service.contact))
         blocks.append(Block(info.label, tuple(lines), style=f"level.{level.value}"))
     return blocks
 
@@ -252,7 +259,7 @@ def result_renderables(
     blocks.append(not_assessed_block(questionnaire, result))
     blocks.append(band_block(questionnaire, result))
     blocks.append(signs_block(questionnaire, result))
-    blocks.extend(alert_blocks(questionnaire, result))
+    blocks.extend(alert_blocks(questionnaire, result, region))
     blocks.append(next_steps_block(questionnaire, result))
     if level is None and declined_safety(questionnaire, result):
         blocks.append(declined_block(region))
