@@ -154,7 +154,9 @@ def test_ctrl_c_in_a_terminal_then_resume(
     again.expect_exact("General note (Enter alone to finish):")
     again.sendline("")
     again.expect_exact("Some warning signs")
-    again.expect(re.escape(f"Session {session_id} completed and saved."))
+    done = re.escape(f"Session {session_id} completed and saved.")
+    while again.expect([r"Press Enter to read on", done]) == 0:
+        again.sendline("")  # a long result is shown a page at a time
     again.expect(pexpect.EOF)
     again.close()
     assert again.exitstatus == ExitCode.OK

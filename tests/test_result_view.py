@@ -155,7 +155,7 @@ def test_withdrawal_and_secrecy_are_signs_but_not_counted(questionnaire: Questio
 def test_urgent_flags_give_the_regions_route(questionnaire: Questionnaire, region: str) -> None:
     result = result_of(questionnaire, urine_retention="yes")
     buffer = StringIO()
-    console = Console(file=buffer, width=200, color_system=None, theme=THEME)
+    console = Console(file=buffer, width=400, color_system=None, theme=THEME)
     chosen = load_resources()[region]
     render_result(console, questionnaire, result, chosen, plain=True)
     text = buffer.getvalue()
