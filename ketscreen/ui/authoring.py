@@ -129,12 +129,19 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
     flags = Table(expand=True, pad_edge=False)
     flags.add_column("flag", overflow="fold")
     flags.add_column("level", overflow="fold")
-    flags.add_column("raised when")
+    flags.add_column("raised when", overflow="fold")
     for flag in sorted(q.flags, key=lambda f: f.level.rank):
-        flags.add_row(flag.id, flag.level.value, describe(flag.when))
+        when = describe(flag.when) + (f"; says: {flag.advice}" if flag.advice else "")
+        flags.add_row(flag.id, flag.level.value, when)
     console.print()
     console.print(Text("Flags (raised whatever the band; most urgent first)", style="heading"))
     console.print(flags)
+    if q.safety_items:
+        console.print(
+            f"Safety questions: {', '.join(q.safety_items)}. A result in which one was "
+            "asked but has no answer (not even 'declined') and no flag was raised has "
+            "top flag level not_assessed."
+        )
 
     if q.guidance.topics:
         console.print()
