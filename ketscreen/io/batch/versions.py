@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ketscreen.core.model import Questionnaire
 
@@ -28,6 +29,13 @@ class VersionSet:
         """`default` plus every candidate of the same instrument and another version."""
         others = tuple(q for q in candidates if q.id == default.id and q.version != default.version)
         return cls(default, others)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled for worker processes with the other versions by reference (they are
+        shipped files), so the start-up message stays small: a worker killed while it
+        reads it is rarer, and the pipe takes it in one write."""
+        refs = tuple((q.id, q.version, q.sha256) for q in self.others)
+        return (_rebuild, (self.default, refs))
 
     @property
     def all(self) -> tuple[Questionnaire, ...]:
@@ -70,3 +78,16 @@ class VersionSet:
             f"{self.default.version}. To score with {best.version}, pass --version "
             f"{best.version} or add a {VERSION_KEY} column"
         )
+
+
+def _rebuild(default: Questionnaire, refs: tuple[tuple[str, str, str], ...]) -> VersionSet:
+    """A VersionSet in a worker: the other versions loaded from the shipped files."""
+    from ketscreen.io.questionnaires import VersionError, load_questionnaire
+
+    others = []
+    for instrument, version, sha256 in refs:
+        loaded = load_questionnaire(instrument=instrument, version=version)
+        if loaded.sha256 != sha256:
+            raise VersionError(f"questionnaire {instrument} {version} changed while scoring")
+        others.append(loaded)
+    return VersionSet(default, tuple(others))
