@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from ketscreen import score
 from ketscreen.cli import app
 from ketscreen.core.model import DECLINED, Questionnaire
+from ketscreen.core.normalize import normalize_answers
 from ketscreen.core.scoring import NOT_ASSESSED
 from ketscreen.io.fhir import response_to_fhir
 from ketscreen.io.resources import load_resources
@@ -431,3 +432,36 @@ def test_a_session_file_keeps_safety_notes(tmp_path: Path, questionnaire: Questi
             "text": "Stayed with them",
         }
     ]
+
+
+def test_an_amendment_to_a_positive_answer_brings_the_counselor_protocol(
+    isolated_env: Path,
+) -> None:
+    first = runner.invoke(
+        app, ["intake", "--client", "C-5", "--region", "UK"], input="\n3\n1\n\n\n\n"
+    )
+    assert first.exit_code == 0, first.stdout[-1500:]
+    [path] = (isolated_env / "sessions").glob("*.json")
+    amended = runner.invoke(
+        app,
+        ["intake", "--amend", path.stem, "--reason", "client said more", "--region", "UK"],
+        input="\n2\n3\nStayed with the client\n\n\n\n",
+    )
+    assert amended.exit_code == 0, amended.stdout[-1500:]
+    assert "For the counselor: safety protocol" in amended.stdout
+    assert "Do not leave the client alone." in amended.stdout
+    doc = json.loads(path.read_text())
+    assert doc["status"] == "amended" and doc["answers"]["self_harm"] == "now"
+    assert [n["text"] for n in doc["safety_notes"]] == ["Stayed with the client"]
+    report = render_report(SessionStore().load(path.stem), ReportFormat.MARKDOWN)
+    assert "Stayed with the client" in report
+
+
+def test_the_report_names_the_mind_and_body_sections_for_counselors(
+    questionnaire: Questionnaire,
+) -> None:
+    session = Session.start("20261121-100000-abcde", questionnaire, "C-1", at=T0)
+    session.record_answers(normalize_answers(questionnaire, full_answers()), at=T0)
+    session.complete(at=T0)
+    report = render_report(session, ReportFormat.MARKDOWN)
+    assert report.index("Mental health") < report.index("Safety") < report.index("Physical health")

@@ -37,6 +37,8 @@ SECTION_HEADINGS = {
     "use": "Use of ketamine",
     "withdrawal": "Withdrawal and secrecy",
     "health": "Health",
+    "mind": "Mental health",
+    "body": "Physical health",
     "risk": "Risk",
     "safety": "Safety",
     "readiness": "Readiness to change",
