@@ -465,3 +465,20 @@ def test_the_report_names_the_mind_and_body_sections_for_counselors(
     session.complete(at=T0)
     report = render_report(session, ReportFormat.MARKDOWN)
     assert report.index("Mental health") < report.index("Safety") < report.index("Physical health")
+
+
+def test_canadas_overdose_line_is_shown_with_the_using_alone_alert(
+    questionnaire: Questionnaire,
+) -> None:
+    canada = load_resources()["CA"]
+    alone = " ".join(
+        result_text(
+            questionnaire, score(questionnaire, full_answers(use_alone="yes")), canada
+        ).split()
+    )
+    block = alone[alone.index("Lower your risk") : alone.index("What you can do next")]
+    assert "National Overdose Response Service: Call 1-888-688-6677" in block
+    mixing = score(questionnaire, full_answers(mix_depressants="yes"))
+    words = " ".join(result_text(questionnaire, mixing, canada).split())
+    block = words[words.index("Lower your risk") : words.index("What you can do next")]
+    assert "National Overdose Response Service:" not in block
