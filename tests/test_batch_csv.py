@@ -14,7 +14,7 @@ from ketscreen.io.batch.formats import InputError, InputFormat, OutputFormat
 from ketscreen.io.batch.runner import Options
 from tests.batch_helpers import ASSETS, csv_text, library_record, records, run_text
 
-Q = load_questionnaire()
+Q = load_questionnaire(version="1.0.0")  # the asset files hold 1.0.0 records
 IDS = list(Q.items)
 
 

@@ -59,7 +59,7 @@ def test_several_records_are_a_bundle_of_responses(questionnaire: Questionnaire)
         QuestionnaireResponse.model_validate(resource)
         assert resource["subject"]["identifier"]["value"] == f"p{i}"
         assert resource["status"] == "completed"
-        assert resource["questionnaire"].endswith("/Questionnaire/ketamine|1.0.0")
+        assert resource["questionnaire"].endswith("/Questionnaire/ketamine|1.1.0")
         result = score(questionnaire, given_answers)
         stored = by_link(resource)
         count = stored.get("result.criteria_count", {}).get("answer", [{}])[0]

@@ -24,11 +24,12 @@ from tests.conftest import full_answers
 runner = CliRunner()
 ENV = {"COLUMNS": "80"}
 CRISIS_CODES = ("past_month", "now")
+SAFETY_NOTE = "Asked about a plan: none; safety plan made with the client"
 
 
 def keys_for(questionnaire: Questionnaire, answers: Mapping[str, object]) -> list[str]:
     """What a counselor types to give `answers`: choice numbers, `s` for declined, and
-    Enter after the crisis panel."""
+    after the crisis panel the safety note, then Enter."""
     typed: list[str] = []
     for item_id in asked_items(questionnaire, answers):  # type: ignore[arg-type]
         item = questionnaire.items[item_id]
@@ -39,7 +40,7 @@ def keys_for(questionnaire: Questionnaire, answers: Mapping[str, object]) -> lis
         codes = value if isinstance(value, list) else [value]
         typed.append(" ".join(str(item.codes.index(code) + 1) for code in codes))
         if item.type is not ItemType.MULTI and value in CRISIS_CODES:
-            typed.append("")
+            typed += [SAFETY_NOTE, ""]
     return typed
 
 
@@ -99,7 +100,7 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
     )
     in_order = [
         f"Session {sid} started; saved in {isolated_env / 'sessions'}.",
-        "Question 1 of up to 30.",
+        "Question 1 of up to 32.",
         "Client's answer: 3",
         "Question 2 of 2.",
         "Client's answer: n",
@@ -166,11 +167,11 @@ def test_q_stops_the_session_and_it_can_be_resumed(
 
     resumed = intake("--resume", sid, lines=["", *typed[4:], "", ""])
     assert resumed.exit_code == 0, resumed.stdout[-2000:]
-    assert "4 of 30 questions answered so far" in resumed.stdout
-    assert "Question 5 of 30." in resumed.stdout
+    assert "4 of 32 questions answered so far" in resumed.stdout
+    assert "Question 5 of 32." in resumed.stdout
     assert "Question 4 of" not in resumed.stdout
     doc = only_session(isolated_env)
-    assert doc["status"] == "completed" and len(doc["answers"]) == 30
+    assert doc["status"] == "completed" and len(doc["answers"]) == 32
     kinds = [e["event"] for e in doc["events"]]
     assert kinds[0] == "started" and kinds[5:7] == ["stopped", "resumed"]
     assert kinds[-1] == "completed"
@@ -228,7 +229,7 @@ def test_ctrl_c_saves_in_progress_prints_the_resume_command_and_exits_130(
     )
     resumed = intake("--resume", sid, lines=["", *typed[5:], "", ""])
     assert resumed.exit_code == 0
-    assert "Question 6 of 30." in resumed.stdout
+    assert "Question 6 of 32." in resumed.stdout
     assert only_session(isolated_env)["status"] == "completed"
 
 
@@ -296,7 +297,7 @@ def test_amend_that_opens_questions_asks_them(
     result = intake("--amend", sid, "--reason", "disclosed use", lines=["", "1", "1", *rest, ""])
     assert result.exit_code == 0, result.stdout[-3000:]
     doc = only_session(isolated_env)
-    assert doc["status"] == "amended" and len(doc["answers"]) == 30
+    assert doc["status"] == "amended" and len(doc["answers"]) == 32
     assert {e["reason"] for e in doc["events"] if e["event"] == "amended"} == {"disclosed use"}
     assert doc["result"]["band"] == "low"
 
@@ -341,7 +342,7 @@ def test_ctrl_c_while_amending_keeps_the_changes_made(
     )
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stderr == (
-        f"\nInterrupted. Session {sid} is saved as amended with 30 answers. "
+        f"\nInterrupted. Session {sid} is saved as amended with 32 answers. "
         f"To go on: ketscreen intake --amend {sid} --reason TEXT\n"
     )
     assert only_session(isolated_env)["answers"]["craving"] == "yes"
@@ -413,7 +414,7 @@ def test_resume_refuses_an_unknown_a_damaged_or_another_version_session(
     other = intake("--resume", sid, lines=[""])
     assert other.exit_code == ExitCode.ERROR
     assert "recorded with questionnaire ketamine 2.0.0" in other.stderr
-    assert "this questionnaire is ketamine 1.0.0" in other.stderr
+    assert "which this ketscreen does not ship" in other.stderr
 
     path.write_text(path.read_text()[:-40])
     before = path.read_bytes()

@@ -18,8 +18,16 @@ from ketscreen.ui.interview_screen import (
     run_interview,
 )
 from ketscreen.ui.terminal import InputEnded, Terminal, want_plain
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import output, run, terminal
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 UK = load_resources()["UK"]
 

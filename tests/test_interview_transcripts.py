@@ -10,8 +10,16 @@ import pytest
 
 from ketscreen import __version__
 from ketscreen.core.model import Questionnaire
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import keys_for, run
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 NO_USE_TRANSCRIPT = """\
 
@@ -96,10 +104,17 @@ Help in United Kingdom
 - Emergency services (emergency): Call 999 (24/7)
 - Samaritans (crisis support): Call 116 123 (24/7, free)
 - Shout (crisis support): Text SHOUT to 85258 (24/7)
+- Childline (for young people under 19) (crisis support): Call 0800 1111, or go
+  to childline.org.uk (24/7, free and confidential)
 - FRANK (drug help): Call 0300 123 6600, or text 82111 (24/7 by phone; live chat
   2pm to 6pm)
-- NHS 111 (urgent medical help): Call 111, or go to 111.nhs.uk (24/7, for urgent
-  medical help)
+- NHS 111 (England and Wales) (urgent medical help): Call 111, or go to
+  111.nhs.uk (24/7, for urgent medical help)
+- NHS 24 (Scotland) (urgent medical help): Call 111 (24/7, free, for urgent care
+  that is not an emergency)
+- GP Out of Hours (Northern Ireland) (urgent medical help): Call your GP
+  surgery's number when it is closed, or see nidirect.gov.uk (Weekdays 6pm to
+  8am, weekends and public holidays)
 
 This is a screening tool, not a diagnosis. Only a trained professional can
 diagnose a substance use problem. Bring your result to a doctor or counselor to
@@ -163,17 +178,21 @@ SEVERE_CRISIS_RESULT = """\
 Support is available now
 If you are in danger now, call 999.
 Thank you for telling us. You do not have to go through this alone.
-Talk to someone now. These services are free and confidential:
+Talk to someone now. These crisis lines are free and confidential:
 - Samaritans: Call 116 123 (24/7, free)
 - Shout: Text SHOUT to 85258 (24/7)
-- Emergency services: Call 999 (24/7)
+- Childline (for young people under 19): Call 0800 1111, or go to
+  childline.org.uk (24/7, free and confidential)
+If you can, stay with someone you trust, and keep away from ketamine, alcohol
+and other drugs while you feel like this.
 
 Get medical advice today
 Some of what you reported needs a doctor's advice today, not later.
 - Blood in urine
 - Severe stomach cramps
-Where to go: NHS 111 (call 111 or go to 111.nhs.uk); call 999 if it is an
-emergency
+Where to go: NHS 111 in England and Wales (call 111 or go to 111.nhs.uk); NHS 24
+on 111 in Scotland; in Northern Ireland your GP, or GP Out of Hours when the
+surgery is closed; call 999 if it is an emergency
 
 Your result
 Many warning signs
@@ -233,10 +252,17 @@ Help in United Kingdom
 - Emergency services (emergency): Call 999 (24/7)
 - Samaritans (crisis support): Call 116 123 (24/7, free)
 - Shout (crisis support): Text SHOUT to 85258 (24/7)
+- Childline (for young people under 19) (crisis support): Call 0800 1111, or go
+  to childline.org.uk (24/7, free and confidential)
 - FRANK (drug help): Call 0300 123 6600, or text 82111 (24/7 by phone; live chat
   2pm to 6pm)
-- NHS 111 (urgent medical help): Call 111, or go to 111.nhs.uk (24/7, for urgent
-  medical help)
+- NHS 111 (England and Wales) (urgent medical help): Call 111, or go to
+  111.nhs.uk (24/7, for urgent medical help)
+- NHS 24 (Scotland) (urgent medical help): Call 111 (24/7, free, for urgent care
+  that is not an emergency)
+- GP Out of Hours (Northern Ireland) (urgent medical help): Call your GP
+  surgery's number when it is closed, or see nidirect.gov.uk (Weekdays 6pm to
+  8am, weekends and public holidays)
 
 This is a screening tool, not a diagnosis. Only a trained professional can
 diagnose a substance use problem. Bring your result to a doctor or counselor to
@@ -271,8 +297,9 @@ def test_severe_with_urgent_flags_puts_them_above_the_band(questionnaire: Questi
         "Some of what you reported needs a doctor's advice today, not later.\n"
         "- Blood in urine\n"
         "- Severe stomach cramps\n"
-        "Where to go: NHS 111 (call 111 or go to 111.nhs.uk); call 999 if it is an\n"
-        "emergency"
+        "Where to go: NHS 111 in England and Wales (call 111 or go to 111.nhs.uk); NHS 24\n"
+        "on 111 in Scotland; in Northern Ireland your GP, or GP Out of Hours when the\n"
+        "surgery is closed; call 999 if it is an emergency"
     )
 
 
@@ -282,10 +309,11 @@ Your answer: 3
 Support is available now
 If you are in danger now, call 911.
 Thank you for telling us. You do not have to go through this alone.
-Talk to someone now. These services are free and confidential:
+Talk to someone now. These crisis lines are free and confidential:
 - 988 Suicide & Crisis Lifeline: Call or text 988, or chat at 988lifeline.org
   (24/7)
-- Emergency services: Call 911 (24/7)
+If you can, stay with someone you trust, and keep away from ketamine, alcohol
+and other drugs while you feel like this.
 Need to talk to someone now? 988 Suicide & Crisis Lifeline: Call or text 988, or
 chat at 988lifeline.org (24/7)
 When you are ready, press Enter to go on, or q to stop:
@@ -318,11 +346,14 @@ def test_self_harm_past_month_panel_and_no_reassuring_headline_above_it(
     assert panel == (
         "Support is available now\n"
         "Thank you for telling us. Please talk to someone today.\n"
-        "These services are free and confidential:\n"
+        "These crisis lines are free and confidential:\n"
         "- Samaritans: Call 116 123 (24/7, free)\n"
         "- Shout: Text SHOUT to 85258 (24/7)\n"
-        "- Emergency services: Call 999 (24/7)\n"
+        "- Childline (for young people under 19): Call 0800 1111, or go to\n"
+        "  childline.org.uk (24/7, free and confidential)\n"
         "If you are in danger now, call 999.\n"
+        "If you can, stay with someone you trust, and keep away from ketamine, alcohol\n"
+        "and other drugs while you feel like this.\n"
         "Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)\n"
     )
     # the crisis panel comes before the review screen, and first on the result

@@ -27,8 +27,16 @@ from ketscreen.ui.result_view import (
 from ketscreen.ui.safety import footer
 from ketscreen.ui.screener import show_paged
 from ketscreen.ui.terminal import Terminal
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import SCORED_AT, keys_for, run, tidy
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 UK = load_resources()["UK"]
 
@@ -147,7 +155,7 @@ def test_withdrawal_and_secrecy_are_signs_but_not_counted(questionnaire: Questio
 def test_urgent_flags_give_the_regions_route(questionnaire: Questionnaire, region: str) -> None:
     result = result_of(questionnaire, urine_retention="yes")
     buffer = StringIO()
-    console = Console(file=buffer, width=200, color_system=None, theme=THEME)
+    console = Console(file=buffer, width=400, color_system=None, theme=THEME)
     chosen = load_resources()[region]
     render_result(console, questionnaire, result, chosen, plain=True)
     text = buffer.getvalue()

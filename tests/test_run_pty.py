@@ -46,7 +46,7 @@ def test_a_whole_check_in_a_terminal(child: pexpect.spawn, tmp_path: Path) -> No
     child.expect_exact("Press Enter to start, or type q to stop:")
     assert "\x1b[" in child.before  # a terminal: colour and boxes
     child.sendline("")
-    child.expect_exact("Question 1 of up to 30")
+    child.expect_exact("Question 1 of up to 32")
     child.expect_exact("Your answer:")
     child.sendline("3")
     child.expect_exact("Question 2 of 2")
@@ -62,7 +62,9 @@ def test_a_whole_check_in_a_terminal(child: pexpect.spawn, tmp_path: Path) -> No
     child.sendline("")
     child.expect_exact("Support is available now")
     child.expect_exact("No ketamine use in the past year")
-    child.expect_exact("Save a copy (t or h), or press Enter to finish:")
+    save = "Save a copy (t or h), or press Enter to finish:"
+    while child.expect_exact(["Press Enter to read on", save]) == 0:
+        child.sendline("")  # a long result is shown a page at a time
     child.sendline("")
     child.expect(pexpect.EOF)
     child.close()

@@ -17,27 +17,39 @@ CONTRACT = {
     **dict.fromkeys(CRITERIA, ("yes_no", ("yes", "no"))),
     "withdrawal": ("yes_no", ("yes", "no")),
     "secrecy": ("yes_no", ("yes", "no")),
+    "cope_use": ("yes_no", ("yes", "no")),
+    "memory_problems": ("yes_no", ("yes", "no")),
+    "mood_problems": ("yes_no", ("yes", "no")),
+    "psychotic_symptoms": ("yes_no", ("yes", "no")),
+    "self_harm": ("single", ("no", "past_month", "now")),
     "bladder_frequency": ("yes_no", ("yes", "no")),
     "bladder_pain": ("yes_no", ("yes", "no")),
     "urine_blood": ("yes_no", ("yes", "no")),
     "urine_retention": ("yes_no", ("yes", "no")),
     "abdominal_pain": ("single", ("no", "mild", "severe")),
     "flank_pain": ("single", ("no", "mild", "severe")),
-    "memory_problems": ("yes_no", ("yes", "no")),
-    "mood_problems": ("yes_no", ("yes", "no")),
-    "psychotic_symptoms": ("yes_no", ("yes", "no")),
+    "jaundice": ("yes_no", ("yes", "no")),
     "mix_depressants": ("yes_no", ("yes", "no")),
     "use_alone": ("yes_no", ("yes", "no")),
     "k_hole": ("yes_no", ("yes", "no")),
     "overdose_event": ("yes_no", ("yes", "no")),
-    "self_harm": ("single", ("no", "past_month", "now")),
     "readiness": ("single", ("not_now", "thinking", "ready", "already_trying")),
 }
+MIND = ("memory_problems", "mood_problems", "psychotic_symptoms")
+BODY = (
+    "bladder_frequency",
+    "bladder_pain",
+    "urine_blood",
+    "urine_retention",
+    "abdominal_pain",
+    "flank_pain",
+    "jaundice",
+)
 
 
 def test_items_codes_and_order_match_the_contract(questionnaire: Questionnaire) -> None:
     assert questionnaire.id == "ketamine"
-    assert questionnaire.version == "1.0.0"
+    assert questionnaire.version == "1.1.0"
     assert list(questionnaire.items) == list(CONTRACT)
     for item_id, (kind, codes) in CONTRACT.items():
         item = questionnaire.items[item_id]
@@ -51,11 +63,19 @@ def test_sections_come_in_the_contract_order(questionnaire: Questionnaire) -> No
         "use",
         "signs",
         "withdrawal",
-        "health",
-        "risk",
+        "mind",
         "safety",
+        "body",
+        "risk",
         "readiness",
     ]
+
+
+def test_a_person_who_uses_is_asked_self_harm_as_question_20(
+    questionnaire: Questionnaire,
+) -> None:
+    asked = score(questionnaire, full_answers()).asked
+    assert asked.index("self_harm") + 1 == 20
 
 
 def test_time_frames(questionnaire: Questionnaire) -> None:
@@ -80,13 +100,24 @@ def test_frequency_weights_are_ordinal(questionnaire: Questionnaire) -> None:
         assert score(questionnaire, full_answers(freq_3m=code)).frequency == weight
 
 
-@pytest.mark.parametrize("use", ["no", "prescribed_only"])
-def test_only_self_harm_follows_no_or_prescribed_use(
-    questionnaire: Questionnaire, use: str
-) -> None:
-    result = score(questionnaire, {"use_12m": use, "self_harm": "no"})
+def test_only_self_harm_follows_no_use(questionnaire: Questionnaire) -> None:
+    result = score(questionnaire, {"use_12m": "no", "self_harm": "no"})
     assert result.asked == ("use_12m", "self_harm")
     assert result.missing == ()
+
+
+def test_prescribed_use_asks_mind_then_self_harm_then_body(questionnaire: Questionnaire) -> None:
+    result = score(questionnaire, {"use_12m": "prescribed_only", "self_harm": "no"})
+    assert result.asked == ("use_12m", *MIND, "self_harm", *BODY)
+
+
+def test_prescribed_only_with_bladder_pain_gets_a_see_doctor_alert(
+    questionnaire: Questionnaire,
+) -> None:
+    result = score(questionnaire, {"use_12m": "prescribed_only", "bladder_pain": "yes"})
+    assert result.band == "prescribed_only"
+    assert [(f.id, f.level) for f in result.flags] == [("bladder_pain", FlagLevel.SEE_DOCTOR)]
+    assert "bladder" in result.guidance
 
 
 def test_everything_is_asked_after_yes(questionnaire: Questionnaire) -> None:
@@ -351,7 +382,7 @@ def test_provenance(questionnaire: Questionnaire) -> None:
     p = result.provenance
     assert (p.questionnaire_id, p.questionnaire_version, p.tool_version) == (
         "ketamine",
-        "1.0.0",
+        "1.1.0",
         __version__,
     )
     assert p.questionnaire_sha256 == questionnaire.sha256

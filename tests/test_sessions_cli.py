@@ -75,7 +75,7 @@ def test_the_table_is_newest_first_with_band_and_top_flag(three: list[Session]) 
     rows = [line for line in lines if re.match(r" \d{8}-", line)]
     assert [row.split()[0] for row in rows] == [three[1].id, three[2].id, three[0].id]
     assert rows[0].split()[1:] == ["C-2", "completed", "at", "least", "mild", "none"]
-    assert rows[1].split()[1:] == ["C-3", "in-progress", "incomplete", "none"]
+    assert rows[1].split()[1:] == ["C-3", "in-progress", "incomplete", "not", "assessed"]
     assert rows[2].split()[1:] == ["C-1", "completed", "no", "recent", "use", "emergency"]
     assert "2026-11-21 09:30" in result.stdout
     assert "Sam" in result.stdout
@@ -102,7 +102,7 @@ def test_a_session_without_answers_has_no_result_yet(questionnaire: Questionnair
     make(questionnaire, "C-9", "2026-11-21T09:00:00Z", finish=False, counselor=None)
     result = runner.invoke(app, ["sessions"], env={"COLUMNS": "60"})
     assert "  client C-9, counselor -" in result.stdout
-    assert "  band no result yet, top flag none" in result.stdout
+    assert "  band no result yet, top flag not assessed" in result.stdout
     assert result.stdout.endswith("1 session, newest first.\n")
 
 
@@ -209,7 +209,7 @@ def test_report_of_a_session_from_another_questionnaire_version(
     result = runner.invoke(app, ["report", three[1].id])
     assert result.exit_code == ExitCode.ERROR
     assert "recorded with questionnaire ketamine 0.9.0" in result.stderr
-    assert "this questionnaire is ketamine 1.0.0" in result.stderr
+    assert "which this ketscreen does not ship" in result.stderr
 
 
 def test_report_with_the_questionnaire_it_was_recorded_with(

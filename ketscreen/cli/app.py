@@ -115,6 +115,17 @@ QuestionnaireOption = Annotated[
 ]
 
 
+VersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--version",
+        metavar="VERSION",
+        help="Which shipped version of the questionnaire (for example 1.0.0). Default: the newest.",
+        show_default=False,
+    ),
+]
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,

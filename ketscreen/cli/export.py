@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ketscreen.cli.app import app, handle_errors
+from ketscreen.cli.app import VersionOption, app, handle_errors
 
 export_app = typer.Typer(
     help="Export the questionnaire for other systems.",
@@ -20,7 +20,7 @@ app.add_typer(export_app, name="export")
 
 PATH_ARG = typer.Argument(
     None,
-    help="A questionnaire YAML file. Default: the built-in ketamine questionnaire.",
+    help="A questionnaire YAML file. Default: the newest shipped version (or --version).",
     show_default=False,
 )
 OUTPUT_OPT = typer.Option(
@@ -32,7 +32,10 @@ FORCE_OPT = typer.Option(False, "--force", help="Overwrite the output file if it
 @export_app.command("fhir")
 @handle_errors
 def export_fhir(
-    path: Path | None = PATH_ARG, output: Path | None = OUTPUT_OPT, force: bool = FORCE_OPT
+    path: Path | None = PATH_ARG,
+    output: Path | None = OUTPUT_OPT,
+    force: bool = FORCE_OPT,
+    version: VersionOption = None,
 ) -> None:
     """Print the questionnaire as an HL7 FHIR R4 Questionnaire (JSON, SDC style).
 
@@ -45,7 +48,7 @@ def export_fhir(
 
     if output is not None:
         check_writable_target(output, force=force)
-    text = dumps(questionnaire_to_fhir(load_questionnaire(path)))
+    text = dumps(questionnaire_to_fhir(load_questionnaire(path, version=version)))
     if output is None:
         typer.echo(text, nl=False)
     else:

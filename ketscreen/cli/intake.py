@@ -104,10 +104,15 @@ def intake(
     choice = choose_region(region, os.environ)
     if choice.warning:
         warn(choice.warning)
+    # New sessions use the newest version (or the file given); a resumed or amended
+    # session is opened with the version it was recorded under.
     loaded = load_questionnaire(questionnaire)
+    given = loaded if questionnaire is not None else None
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
     term = Terminal(make_console(plain=is_plain), sys.stdin, plain=is_plain)
-    flow = IntakeFlow(term, SessionStore(), loaded, load_resources()[choice.code], choice)
+    flow = IntakeFlow(
+        term, SessionStore(), loaded, load_resources()[choice.code], choice, given=given
+    )
     try:
         if client is not None:
             flow.start(client, counselor)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ketscreen.cli.app import QuestionnaireOption, app, handle_errors, warn
+from ketscreen.cli.app import QuestionnaireOption, VersionOption, app, handle_errors, warn
 from ketscreen.errors import ExitCode
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat
 
@@ -113,10 +113,22 @@ def score_command(
         ),
     ] = 0,
     questionnaire: QuestionnaireOption = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            metavar="VERSION",
+            help="The questionnaire version for records that name none. Default: the "
+            "newest. A record that names its version (a questionnaire_version column or "
+            "key, a session, a FHIR response) is scored with that version.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score saved responses in bulk: one output record per input record, in input order.
 
-    Data goes to stdout (or -o); a summary goes to stderr.
+    Each record is scored with the questionnaire version it names, else the newest (or
+    --version). Data goes to stdout (or -o); a summary goes to stderr.
 
     An invalid record gets status invalid and an error naming the column and allowed codes.
 
@@ -125,7 +137,9 @@ def score_command(
     from ketscreen.io.batch.formats import DELIMITERS, UsageProblem
     from ketscreen.io.batch.readers import resolve
     from ketscreen.io.batch.runner import Options, score_files
+    from ketscreen.io.batch.versions import VersionSet
     from ketscreen.io.questionnaires import load_questionnaire
+    from ketscreen.io.questionnaires import versions as shipped_versions
 
     if output is not None and str(output) == "-":
         output = None
@@ -146,7 +160,14 @@ def score_command(
         delimiter=split,
         jobs=jobs,
     )
-    loaded = load_questionnaire(questionnaire)
+    loaded = load_questionnaire(questionnaire, version=version)
+    versions = VersionSet.of(
+        loaded,
+        (
+            load_questionnaire(version=v.version, instrument=loaded.id)
+            for v in shipped_versions(loaded.id)
+        ),
+    )
     sources = resolve(inputs, input_format)
     never_fhir = (InputFormat.CSV, InputFormat.TSV, InputFormat.JSONL, InputFormat.SESSION)
     if verify and all(source.format in never_fhir for source in sources):
@@ -158,7 +179,7 @@ def score_command(
     try:
         with _progress(total) as advance:
             summary = score_files(
-                loaded,
+                versions,
                 sources,
                 options,
                 output=output,
@@ -209,6 +230,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
     """The summary for stderr: records, per band, per top flag level, invalid ones."""
     from ketscreen.core.model import FlagLevel
+    from ketscreen.core.scoring import NOT_ASSESSED
 
     def counts(names: list[str], counter: dict[str, int]) -> str:
         return ", ".join(f"{name} {counter.get(name, 0):,}" for name in names)
@@ -219,7 +241,7 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
         f"{ok:,} ok, {summary.invalid:,} invalid.",
         "Bands: " + counts([b.id for b in questionnaire.band_rule.bands], summary.bands),
         "Top flag level: "
-        + counts([level.value for level in FlagLevel] + ["none"], summary.levels),
+        + counts([level.value for level in FlagLevel] + [NOT_ASSESSED, "none"], summary.levels),
     ]
     if summary.problems:
         shown = len(summary.problems)
@@ -232,6 +254,11 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
         lines.extend(f"  {problem}" for problem in summary.problems)
     if summary.levels.get("emergency") or summary.levels.get("crisis"):
         lines.append("Some records carry crisis or emergency flags: review those first.")
+    if summary.levels.get(NOT_ASSESSED):
+        lines.append(
+            "Some records are not_assessed: the safety question has no answer, so they "
+            "cannot be read as having no flags."
+        )
     lines.append("These are screening results, not diagnoses.")
     return lines
 
@@ -244,9 +271,13 @@ def template_command(
         typer.Option("--format", "-f", help="yaml also lists each item's allowed codes."),
     ] = TemplateFormat.CSV,
     questionnaire: QuestionnaireOption = None,
+    version: VersionOption = None,
 ) -> None:
-    """Print a blank response record with every item id, to prepare data by hand."""
+    """Print a blank response record with every item id, to prepare data by hand.
+
+    Default: the newest questionnaire version; --version for another shipped one.
+    """
     from ketscreen.io.batch.template import render_template
     from ketscreen.io.questionnaires import load_questionnaire
 
-    typer.echo(render_template(load_questionnaire(questionnaire), fmt), nl=False)
+    typer.echo(render_template(load_questionnaire(questionnaire, version=version), fmt), nl=False)

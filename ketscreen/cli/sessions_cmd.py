@@ -110,7 +110,8 @@ def report(
         Path | None,
         typer.Option(
             "--questionnaire",
-            help="The questionnaire file the session was recorded with. Default: the built-in one.",
+            help="A questionnaire file to open the session with. Default: the shipped "
+            "version the session was recorded under.",
             show_default=False,
         ),
     ] = None,
@@ -126,7 +127,8 @@ def report(
     if output is not None:
         check_writable_target(output, force=force)
     chosen = fmt or (format_for_path(output) if output else None) or ReportFormat.TEXT
-    loaded = SessionStore().load(session, load_questionnaire(questionnaire))
+    given = load_questionnaire(questionnaire) if questionnaire is not None else None
+    loaded = SessionStore().load(session, given)
     # The helplines of the intake's own region, unless --region says otherwise.
     where = choose_region(region if region is not None else loaded.region, os.environ)
     if where.warning:

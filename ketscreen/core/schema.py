@@ -597,7 +597,7 @@ def _flags(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> tuple[F
 
     def one(value: Any, loc: Loc) -> FlagRule:
         raw = b.mapping(value, loc, "a flag")
-        b.keys(raw, "a flag", ("id", "level", "item", "when", "label"), ())
+        b.keys(raw, "a flag", ("id", "level", "item", "when", "label"), ("advice",))
         fid = b.ident(raw["id"], raw.value_loc("id"), "flag id")
         try:
             level = FlagLevel(raw["level"])
@@ -610,7 +610,8 @@ def _flags(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> tuple[F
         if item not in items:
             raise b.fail(raw.value_loc("item"), f"flag {fid} names an unknown item {item!r}")
         when = _condition(b, raw["when"], raw.value_loc("when"), items, allow_result=False)
-        return FlagRule(fid, level, item, b.text(raw, "label", f"flag {fid}"), when)
+        advice = b.text(raw, "advice", f"flag {fid}") if "advice" in raw else None
+        return FlagRule(fid, level, item, b.text(raw, "label", f"flag {fid}"), when, advice)
 
     flags = tuple(b.each(seq, one))
     _unique(b, seq, [f.id for f in flags], "flag id")
@@ -686,7 +687,15 @@ def _readiness(
     return item.id, by_code
 
 
-_EXPECT_KEYS = ("band", "lower_bound", "missing", "flags", "top_flag_level", "guidance")
+_EXPECT_KEYS = (
+    "band",
+    "lower_bound",
+    "missing",
+    "flags",
+    "top_flag_level",
+    "guidance",
+    "not_assessed",
+)
 
 
 def _examples(b: _Builder, data: LocatedDict, score_ids: set[str]) -> tuple[Example, ...]:

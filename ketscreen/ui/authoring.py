@@ -16,7 +16,7 @@ from ketscreen.core.model import ItemType, Questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, LocatedDict, load_yaml
 from ketscreen.errors import QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
-from ketscreen.io.questionnaires import parse_questionnaire
+from ketscreen.io.questionnaires import DEFAULT_INSTRUMENT, find, parse_questionnaire, shipped
 from ketscreen.io.resources import parse_resources
 
 
@@ -44,12 +44,20 @@ def validate_file(path: Path) -> str:
     return f"{source}: OK, {_summary(questionnaire)}"
 
 
-def validate_files(path: Path | None) -> Iterator[str]:
+def validate_files(
+    path: Path | None, *, instrument: str | None = None, version: str | None = None
+) -> Iterator[str]:
+    """One line per file checked: `path`; else one shipped version; else every shipped
+    questionnaire version and the resources."""
     if path is not None:
         yield validate_file(path)
         return
-    for name in ("ketamine.yaml", "resources.yaml"):
-        yield validate_file(data_dir() / name)
+    if version is not None or instrument is not None:
+        yield validate_file(find(instrument or DEFAULT_INSTRUMENT, version).path)
+        return
+    for entry in shipped():
+        yield validate_file(entry.path)
+    yield validate_file(data_dir() / "resources.yaml")
 
 
 def _codes(q: Questionnaire, item_id: str) -> Text:
@@ -81,7 +89,7 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
         table.add_column("item", overflow="fold")
         table.add_column("type", overflow="fold")
         table.add_column("codes (weight)", ratio=2, min_width=16, overflow="fold")
-        table.add_column("asked when", ratio=2)
+        table.add_column("asked when", ratio=2, overflow="fold")
         for item_id in section.items:
             item = q.items[item_id]
             kind = item.type.value + ("\n(required)" if item.required else "")
@@ -121,12 +129,19 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
     flags = Table(expand=True, pad_edge=False)
     flags.add_column("flag", overflow="fold")
     flags.add_column("level", overflow="fold")
-    flags.add_column("raised when")
+    flags.add_column("raised when", overflow="fold")
     for flag in sorted(q.flags, key=lambda f: f.level.rank):
-        flags.add_row(flag.id, flag.level.value, describe(flag.when))
+        when = describe(flag.when) + (f"; says: {flag.advice}" if flag.advice else "")
+        flags.add_row(flag.id, flag.level.value, when)
     console.print()
     console.print(Text("Flags (raised whatever the band; most urgent first)", style="heading"))
     console.print(flags)
+    if q.safety_items:
+        console.print(
+            f"Safety questions: {', '.join(q.safety_items)}. A result in which one was "
+            "asked but has no answer (not even 'declined') and no flag was raised has "
+            "top flag level not_assessed."
+        )
 
     if q.guidance.topics:
         console.print()

@@ -35,7 +35,7 @@ from ketscreen.ui.interview_screen import (
 )
 from ketscreen.ui.reports.content import when
 from ketscreen.ui.result_view import result_renderables
-from ketscreen.ui.safety import crisis_block, crisis_level, footer
+from ketscreen.ui.safety import counselor_block, crisis_block, crisis_level, footer
 from ketscreen.ui.screener import show_paged
 from ketscreen.ui.terminal import Terminal
 
@@ -81,6 +81,8 @@ class IntakeFlow:
     clock: Callable[[], str] = utc_now
     session: Session | None = None
     interview: Interview | None = None
+    given: Questionnaire | None = None
+    """A questionnaire file the counselor named; sessions otherwise open with their own."""
 
     # -- the three ways in -----------------------------------------------------------
 
@@ -111,10 +113,11 @@ class IntakeFlow:
         return self._interview()
 
     def resume(self, ref: str) -> bool:
-        session = self.store.load(ref, self.questionnaire, allow_path=False)
+        session = self.store.load(ref, self.given, allow_path=False)
+        self.questionnaire = session.questionnaire
         session.resume(at=self.clock())
         interview = session.interview()
-        self._crisis_reminder(interview)
+        self._crisis_reminder(session, interview)
         answered, asked = len(session.answers), len(interview.questions())
         lines: list[Line] = [
             Bullet(f"Client: {session.client}. Started {when(session.started)}."),
@@ -139,14 +142,15 @@ class IntakeFlow:
 
     def amend(self, ref: str, reason: str) -> bool:
         """Change answers of a completed session; each change is saved with the reason."""
-        session = self.store.load(ref, self.questionnaire, allow_path=False)
+        session = self.store.load(ref, self.given, allow_path=False)
+        self.questionnaire = session.questionnaire
         if session.status not in (Status.COMPLETED, Status.AMENDED):
             raise SessionError(
                 f"session {session.id} is {session.status.value}; only a completed session "
                 f"can be amended (to go on with it: {resume_command(session.id)})"
             )
         reason = check_reason(reason)
-        self._crisis_reminder(session.interview())
+        self._crisis_reminder(session, session.interview())
         lines: list[Line] = [
             Bullet(f"Client: {session.client}. Completed {when(session.completed_at or '')}."),
             Bullet(f'Every change is recorded with the time and the reason: "{reason}".'),
@@ -171,6 +175,7 @@ class IntakeFlow:
         def record(interview: Interview, event: AnswerEvent) -> None:
             session.amend(event.item, event.value, reason, at=self.clock())
             self.store.save(session)
+            self._safety_protocol(session, interview, event)
 
         finished = run_interview(self.term, interview, self.region, self._options(record))
         changes = len(session.events) - before
@@ -216,6 +221,7 @@ class IntakeFlow:
         def record(interview: Interview, event: AnswerEvent) -> None:
             session.record_answers(interview.answers, at=self.clock())
             self.store.save(session)
+            self._safety_protocol(session, interview, event)
 
         if not run_interview(self.term, interview, self.region, self._options(record)):
             session.record_answers(interview.answers, at=self.clock())
@@ -234,6 +240,24 @@ class IntakeFlow:
         self._show_result(session)
         self._say(f"Session {session.id} completed and saved. Report: {report_command(session.id)}")
         return True
+
+    def _safety_protocol(self, session: Session, interview: Interview, event: AnswerEvent) -> None:
+        """After the client's crisis panel: the counselor's panel, then the safety note.
+
+        The note may be left empty, which is recorded as such; it is saved at once.
+        """
+        flags = [f for f in interview.flags() if f.item == event.item]
+        level = crisis_level(flags)
+        if level is None or not isinstance(event.value, str):
+            return
+        self.term.print(render_block(counselor_block(level), plain=self.term.plain))
+        text = self.term.ask(
+            "Safety note: what you did and agreed (press Enter alone to leave it empty):"
+        )
+        note = session.add_safety_note(event.item, event.value, level.value, text, at=self.clock())
+        self.store.save(session)
+        saved = "Safety note saved." if note.text else "Recorded: safety note left empty."
+        self.term.print(Text(saved, style="heading"))
 
     def _note(self, term: Terminal, interview: Interview, item: Item) -> None:
         session = self.session
@@ -283,12 +307,20 @@ class IntakeFlow:
             self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
         self.term.print(footer(self.region, plain=self.term.plain))
 
-    def _crisis_reminder(self, interview: Interview) -> None:
-        """Resuming or amending a session whose client reported a crisis: say so first."""
+    def _crisis_reminder(self, session: Session, interview: Interview) -> None:
+        """Resuming or amending a session whose client reported a crisis: say so first,
+        with the counselor's protocol and the safety notes recorded so far."""
         level = crisis_level(interview.flags())
-        if level is not None:
-            self.term.print(Text("Earlier in this session the client reported:", style="heading"))
-            self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+        if level is None:
+            return
+        self.term.print(Text("Earlier in this session the client reported:", style="heading"))
+        self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+        self.term.print(render_block(counselor_block(level), plain=self.term.plain))
+        if not session.safety_notes:
+            self.term.print(Text("No safety note was recorded.", style="heading"))
+        for note in session.safety_notes:
+            said = note.text or "(left empty)"
+            self.term.print(Text(f"Safety note, {when(note.at)}: {said}"))
 
     def _say(self, message: str) -> None:
         self.term.print()

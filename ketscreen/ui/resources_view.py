@@ -42,7 +42,7 @@ def render_region(region: Region, choice: RegionChoice, console: Console) -> Non
         Text(f"Help in {region.name} ({region.code}), {HOW[choice.how]}", style="heading")
     )
     console.print(services_table(region))
-    checked = sorted({s.checked for s in region.services})
+    checked = sorted({s.checked_on for s in region.services})
     console.print(
         Text(
             f"Numbers checked {', '.join(checked)}. Other regions: "

@@ -20,14 +20,20 @@ from io import StringIO
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
-from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
+from ketscreen.core.model import DECLINED, FlagLevel, ItemType, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
 from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
 from ketscreen.ui.console import make_console, recording_console
 from ketscreen.ui.resources_view import KIND_LABELS, services_table
-from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
+from ketscreen.ui.safety import (
+    crisis_block,
+    crisis_level,
+    declined_block,
+    footer,
+    urgent_block,
+)
 
 HARM_REDUCTION_TOPIC = "harm_reduction"
 """The guidance topic with the safer-use steps (shown with risk flags, and first for
@@ -117,8 +123,11 @@ def _topic_text(questionnaire: Questionnaire, topic_id: str) -> tuple[str, str] 
     return None
 
 
-def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
-    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do."""
+def alert_blocks(
+    questionnaire: Questionnaire, result: Result, region: Region | None = None
+) -> list[Block]:
+    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do,
+    and the region's services that go with those alerts (`shown_with`)."""
     labels = {rule.id: rule.label for rule in questionnaire.flags}
     blocks = []
     for level in _ALERT_LEVELS:
@@ -130,8 +139,35 @@ def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
         steps = _topic_text(questionnaire, HARM_REDUCTION_TOPIC)
         if level is FlagLevel.HARM_REDUCTION and steps and HARM_REDUCTION_TOPIC in result.guidance:
             lines.append(Text.assemble(("What helps: ", "heading"), steps[1]))
+        raised = {flag.id for flag in result.flags if flag.level is level}
+        for service in region.services if region is not None else ():
+            if raised.intersection(service.shown_with):
+                lines.append(Text.assemble((f"{service.name}: ", "heading"), service.contact))
         blocks.append(Block(info.label, tuple(lines), style=f"level.{level.value}"))
     return blocks
+
+
+def not_assessed_text(questionnaire: Questionnaire, result: Result) -> str | None:
+    """What an unfinished result says instead of "no flags" (CONTENT.md section 4)."""
+    if not result.not_assessed:
+        return None
+    asked = "; ".join(questionnaire.items[i].short for i in result.not_assessed)
+    return (
+        "Not finished: the safety question was not asked or not answered yet "
+        f"({asked}), so this result cannot say that no alerts apply."
+    )
+
+
+def not_assessed_block(questionnaire: Questionnaire, result: Result) -> Block | None:
+    text = not_assessed_text(questionnaire, result)
+    if text is None:
+        return None
+    return Block("Safety not assessed", (text,), style="level.not_assessed", boxed=True)
+
+
+def declined_safety(questionnaire: Questionnaire, result: Result) -> bool:
+    """True when the person chose "prefer not to say" for a safety question."""
+    return any(result.answers.get(i) == DECLINED for i in questionnaire.safety_items)
 
 
 def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, str]]:
@@ -220,10 +256,13 @@ def result_renderables(
         blocks.append(crisis_block(level, region))
     if any(flag.level is FlagLevel.URGENT for flag in result.flags):
         blocks.append(urgent_block(questionnaire, result.flags, region))
+    blocks.append(not_assessed_block(questionnaire, result))
     blocks.append(band_block(questionnaire, result))
     blocks.append(signs_block(questionnaire, result))
-    blocks.extend(alert_blocks(questionnaire, result))
+    blocks.extend(alert_blocks(questionnaire, result, region))
     blocks.append(next_steps_block(questionnaire, result))
+    if level is None and declined_safety(questionnaire, result):
+        blocks.append(declined_block(region))
     parts: list[RenderableType] = [render_block(b, plain=plain) for b in blocks if b]
     parts.append(resources_part(region, plain=plain))
     parts.append(Text(DISCLAIMER))
