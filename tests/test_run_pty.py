@@ -98,11 +98,11 @@ def test_a_long_result_pages_in_a_small_terminal(tmp_path: Path) -> None:
         child.expect_exact("Support is available now")
         child.expect_exact("If you are in danger now, call 999.")
         child.expect_exact("Need to talk to someone now?")
-        child.expect(r"Press Enter to read on \(page 1 of (\d+)\):")
+        child.expect(r"Page 1 of (\d+): press Enter for more")
         pages = int(child.match.group(1))
         for _ in range(pages - 1):
             child.sendline("")
-        child.expect_exact("Save a copy (t or h), or press Enter to finish:")
+        child.expect_exact("Save a copy (t or h), b for the page before, or press Enter to finish:")
         child.sendline("")
         child.expect(pexpect.EOF)
     finally:

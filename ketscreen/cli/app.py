@@ -22,6 +22,7 @@ app = typer.Typer(
         "Answers stay on this computer. Nothing is sent, and nothing is saved unless you ask."
     ),
     add_completion=False,
+    rich_markup_mode=None,
     no_args_is_help=False,
     # Answers are health data: never print local variables in tracebacks.
     pretty_exceptions_enable=False,

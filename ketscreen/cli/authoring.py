@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ketscreen.cli.app import app, handle_errors
+from ketscreen.cli.app import app, handle_errors, warn
 
 PATH_ARG = typer.Argument(
     None,
@@ -21,11 +21,13 @@ def validate(path: Path | None = PATH_ARG) -> None:
     """Check a questionnaire file: schema, references, bands, and its own examples.
 
     Exit 0 when it is valid, 1 with every problem as file:line:column otherwise.
-    With no PATH, checks the built-in questionnaire and resources.
+    Advice that is not an error, such as a symptom question whose first answer is not
+    "no", is a warning on stderr. With no PATH, checks the built-in questionnaire and
+    resources.
     """
     from ketscreen.ui.authoring import validate_files
 
-    for line in validate_files(path):
+    for line in validate_files(path, warn):
         typer.echo(line)
 
 

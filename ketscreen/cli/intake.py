@@ -79,7 +79,7 @@ def intake(
     from ketscreen.io.sessions import check_client, check_counselor
     from ketscreen.ui.console import make_console
     from ketscreen.ui.intake import IntakeFlow, continue_command
-    from ketscreen.ui.terminal import InputEnded, Terminal, want_plain
+    from ketscreen.ui.terminal import InputEnded, Terminal, interactive, want_plain
 
     ways = [
         name
@@ -106,8 +106,14 @@ def intake(
         warn(choice.warning)
     loaded = load_questionnaire(questionnaire)
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
-    term = Terminal(make_console(plain=is_plain), sys.stdin, plain=is_plain)
-    flow = IntakeFlow(term, SessionStore(), loaded, load_resources()[choice.code], choice)
+    term = Terminal(
+        make_console(plain=is_plain),
+        sys.stdin,
+        plain=is_plain,
+        paged=interactive(sys.stdin, sys.stdout),
+    )
+    regions = load_resources()
+    flow = IntakeFlow(term, SessionStore(), loaded, regions[choice.code], choice, regions=regions)
     try:
         if client is not None:
             flow.start(client, counselor)

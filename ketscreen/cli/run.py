@@ -38,14 +38,19 @@ def run(
     from ketscreen.io.resources import choose_region, load_resources
     from ketscreen.ui.console import make_console
     from ketscreen.ui.screener import run_screener
-    from ketscreen.ui.terminal import Terminal, want_plain
+    from ketscreen.ui.terminal import Terminal, interactive, want_plain
 
     choice = choose_region(region, os.environ)
     if choice.warning:
         warn(choice.warning)
     loaded = load_questionnaire(questionnaire)
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
-    terminal = Terminal(make_console(plain=is_plain), sys.stdin, plain=is_plain)
+    terminal = Terminal(
+        make_console(plain=is_plain),
+        sys.stdin,
+        plain=is_plain,
+        paged=interactive(sys.stdin, sys.stdout),
+    )
     run_screener(terminal, loaded, load_resources()[choice.code], choice)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ketscreen.core.answer_order import answer_order_warnings
 from ketscreen.core.conditions import describe
 from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
@@ -28,8 +29,23 @@ def _summary(q: Questionnaire) -> str:
     )
 
 
-def validate_file(path: Path) -> str:
-    """Check one questionnaire or resources file; one summary line, or QuestionnaireError."""
+def _item_loc(root: object, item_id: str, source: str) -> str:
+    """`file:line:column` of an item's choices (or the item), for a warning."""
+    sections = root.get("sections") if isinstance(root, LocatedDict) else None
+    for section in sections if isinstance(sections, list) else []:
+        items = section.get("items") if isinstance(section, LocatedDict) else None
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, LocatedDict) and item.get("id") == item_id:
+                loc = item.value_loc("choices") if "choices" in item else item.loc
+                return f"{loc.source}:{loc.line}:{loc.column}"
+    return source
+
+
+def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
+    """Check one questionnaire or resources file; one summary line, or QuestionnaireError.
+
+    Advice that is not an error (the answer-order rule) goes to `warn`, one line each.
+    """
     data = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
     source = str(path)
     root = load_yaml(data, source)
@@ -41,15 +57,18 @@ def validate_file(path: Path) -> str:
     problems = check_examples(questionnaire)
     if problems:
         raise QuestionnaireError(problems)
+    for warning in answer_order_warnings(questionnaire):
+        if warn is not None:
+            warn(f"{_item_loc(root, warning.item, source)}: {warning.message}")
     return f"{source}: OK, {_summary(questionnaire)}"
 
 
-def validate_files(path: Path | None) -> Iterator[str]:
+def validate_files(path: Path | None, warn: Callable[[str], None] | None = None) -> Iterator[str]:
     if path is not None:
-        yield validate_file(path)
+        yield validate_file(path, warn)
         return
     for name in ("ketamine.yaml", "resources.yaml"):
-        yield validate_file(data_dir() / name)
+        yield validate_file(data_dir() / name, warn)
 
 
 def _codes(q: Questionnaire, item_id: str) -> Text:

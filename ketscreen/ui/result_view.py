@@ -15,6 +15,7 @@ report); `result_text` and `result_html` make the saved copies.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import StringIO
 
 from rich.console import Console, Group, RenderableType
@@ -24,9 +25,24 @@ from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
-from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
+from ketscreen.ui.blocks import (
+    Block,
+    Bullet,
+    Line,
+    block_rows,
+    block_title,
+    bullet_list,
+    render_block,
+)
 from ketscreen.ui.console import make_console, recording_console
-from ketscreen.ui.resources_view import KIND_LABELS, services_table
+from ketscreen.ui.paging import Part, print_parts
+from ketscreen.ui.resources_view import (
+    KIND_LABELS,
+    service_row,
+    services_header,
+    services_title,
+    sorted_services,
+)
 from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
 
 HARM_REDUCTION_TOPIC = "harm_reduction"
@@ -138,9 +154,10 @@ def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, 
     """Guidance as (title, text) in the order CONTENT.md section 5 asks for.
 
     - `not_now`: safer-use steps first (even without a risk flag), then the open door;
-    - `thinking`: the band's advice, then pros and cons and who to talk to;
-    - `ready` / `already_trying`: concrete next steps first, then the band's advice;
-    - no readiness answer: the band's advice.
+    - otherwise "Where you are now" (the readiness answer's text: pros and cons for
+      `thinking`, concrete next steps for `ready` and `already_trying`) always comes
+      before "What we suggest" (the band's advice), so that the two never swap places
+      from one result to another.
     Then every other guidance topic the result raised, in questionnaire order. The
     harm-reduction steps are left out here when the risk alerts already show them.
     """
@@ -165,10 +182,7 @@ def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, 
             *band_part,
             *_topics(questionnaire, rest),
         ]
-    topics = _topics(questionnaire, topic_ids)
-    if readiness in ("ready", "already_trying"):
-        return [*ready_part, *band_part, *topics]
-    return [*band_part, *ready_part, *topics]
+    return [*ready_part, *band_part, *_topics(questionnaire, topic_ids)]
 
 
 def _topics(questionnaire: Questionnaire, ids: list[str]) -> list[tuple[str, str]]:
@@ -183,17 +197,33 @@ def next_steps_block(questionnaire: Questionnaire, result: Result) -> Block | No
     return Block("What you can do next", lines)
 
 
-def resources_part(region: Region, *, plain: bool) -> RenderableType:
-    """The region's services: a table in rich mode, one line each in plain mode."""
-    title = Text(f"Help in {region.name}", style="heading")
-    if not plain:
-        return Group(title, services_table(region))
-    order = {kind: index for index, kind in enumerate(KIND_LABELS)}
-    lines = tuple(
-        Bullet(f"{s.name} ({KIND_LABELS[s.kind].lower()}): {s.contact} ({s.hours})")
-        for s in sorted(region.services, key=lambda s: order[s.kind])
-    )
-    return render_block(Block(title, lines), plain=True)
+def resources_part(region: Region, *, plain: bool) -> Part:
+    """The region's services: a table in rich mode, one line each in plain mode. A page
+    breaks between services, never inside one, and repeats the title and header."""
+    title = Text(services_title(region), style="heading")
+    if plain:
+        lines = tuple(
+            Bullet(f"{s.name} ({KIND_LABELS[s.kind].lower()}): {s.contact} ({s.hours})")
+            for s in sorted_services(region)
+        )
+        return block_part(Block(title, lines), plain=True)
+    header = services_header()
+    rows = tuple(service_row(s) for s in sorted_services(region))
+    return Part(Group(title, header, *rows), title=title, rows=(header, *rows))
+
+
+def block_part(block: Block, *, plain: bool, lead: bool = False) -> Part:
+    """A block as a part of a paged screen."""
+    if block.boxed and not plain:
+        flat = replace(block, boxed=False)
+        return Part(
+            render_block(block, plain=False),
+            lead=lead,
+            compact=render_block(flat, plain=False),
+            boxed=True,
+        )
+    rows = block_rows(block, plain=plain)
+    return Part(render_block(block, plain=plain), title=block_title(block), rows=rows, lead=lead)
 
 
 def provenance_line(result: Result) -> str:
@@ -205,6 +235,36 @@ def provenance_line(result: Result) -> str:
     )
 
 
+def result_parts(
+    questionnaire: Questionnaire,
+    result: Result,
+    region: Region,
+    *,
+    plain: bool,
+    with_footer: bool = True,
+) -> list[Part]:
+    """Every part of the result screen, in order. The crisis panel, the urgent alerts
+    and the band lead: a paged screen keeps them together on its first page."""
+    lead: list[Block] = []
+    level = crisis_level(result.flags)
+    if level is not None:
+        lead.append(crisis_block(level, region))
+    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
+        lead.append(urgent_block(questionnaire, result.flags, region))
+    lead.append(band_block(questionnaire, result))
+    rest: list[Block | None] = [signs_block(questionnaire, result)]
+    rest.extend(alert_blocks(questionnaire, result))
+    rest.append(next_steps_block(questionnaire, result))
+    parts = [block_part(b, plain=plain, lead=True) for b in lead]
+    parts.extend(block_part(b, plain=plain) for b in rest if b)
+    parts.append(resources_part(region, plain=plain))
+    parts.append(Part(Text(DISCLAIMER)))
+    parts.append(Part(Text(provenance_line(result), style="muted")))
+    if with_footer:
+        parts.append(Part(footer(region, plain=plain)))
+    return parts
+
+
 def result_renderables(
     questionnaire: Questionnaire,
     result: Result,
@@ -213,24 +273,9 @@ def result_renderables(
     plain: bool,
     with_footer: bool = True,
 ) -> list[RenderableType]:
-    """Every part of the result screen, in order; print them with a blank line between."""
-    blocks: list[Block | None] = []
-    level = crisis_level(result.flags)
-    if level is not None:
-        blocks.append(crisis_block(level, region))
-    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
-        blocks.append(urgent_block(questionnaire, result.flags, region))
-    blocks.append(band_block(questionnaire, result))
-    blocks.append(signs_block(questionnaire, result))
-    blocks.extend(alert_blocks(questionnaire, result))
-    blocks.append(next_steps_block(questionnaire, result))
-    parts: list[RenderableType] = [render_block(b, plain=plain) for b in blocks if b]
-    parts.append(resources_part(region, plain=plain))
-    parts.append(Text(DISCLAIMER))
-    parts.append(Text(provenance_line(result), style="muted"))
-    if with_footer:
-        parts.append(footer(region, plain=plain))
-    return parts
+    """Every part of the result screen as one renderable each, in order."""
+    parts = result_parts(questionnaire, result, region, plain=plain, with_footer=with_footer)
+    return [part.body for part in parts]
 
 
 def render_result(
@@ -243,12 +288,10 @@ def render_result(
     with_footer: bool = True,
 ) -> None:
     """Draw the result on `console` (rich or plain)."""
-    for index, part in enumerate(
-        result_renderables(questionnaire, result, region, plain=plain, with_footer=with_footer)
-    ):
-        if index:
-            console.print()
-        console.print(part)
+    print_parts(
+        console,
+        result_parts(questionnaire, result, region, plain=plain, with_footer=with_footer),
+    )
 
 
 def result_text(
