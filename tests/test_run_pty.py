@@ -102,7 +102,7 @@ def test_a_long_result_pages_in_a_small_terminal(tmp_path: Path) -> None:
         pages = int(child.match.group(1))
         for _ in range(pages - 1):
             child.sendline("")
-        child.expect_exact("Save a copy (t or h), b for the page before, or press Enter to finish:")
+        child.expect_exact("Save a copy (t or h), b back, or Enter to finish:")
         child.sendline("")
         child.expect(pexpect.EOF)
     finally:

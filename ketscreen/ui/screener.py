@@ -226,8 +226,8 @@ def offer_copy(
             return result_text(questionnaire, result, region)
         return result_html(questionnaire, result, region)
 
-    back_key = ", b for the page before" if back else ""
-    prompt = f"Save a copy (t or h){back_key}, or press Enter to finish:"
+    rest = ", b back, or Enter to finish:" if back else ", or press Enter to finish:"
+    prompt = f"Save a copy (t or h){rest}"
     while True:
         typed = term.ask(prompt).strip()
         key = key_of(typed)
@@ -248,4 +248,4 @@ def offer_copy(
                 continue
             key, name = by_name, typed
         if _save_as(term, key, name, content):
-            prompt = f"Save another copy (t or h){back_key}, or press Enter to finish:"
+            prompt = f"Save another copy (t or h){rest}"
