@@ -24,7 +24,6 @@ from ketscreen.ui.result_view import (
     result_html,
     result_text,
 )
-from ketscreen.ui.safety import footer
 from ketscreen.ui.screener import show_result
 from ketscreen.ui.terminal import Terminal
 from tests.conftest import full_answers
