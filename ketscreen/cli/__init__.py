@@ -9,14 +9,11 @@ from __future__ import annotations
 import sys
 
 from ketscreen.cli import authoring, export, info, intake, run, score, sessions_cmd  # noqa: F401  (register commands)
-from ketscreen.cli.app import app
+from ketscreen.cli.app import app, run_typer
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run_typer"]
 
 
 def main() -> None:
     code = run.run_without_typer(sys.argv[1:])  # the screener starts faster without Typer
-    if code is None:
-        app(prog_name="ketscreen")
-    else:
-        sys.exit(code)
+    sys.exit(run_typer(sys.argv[1:]) if code is None else code)

@@ -28,9 +28,10 @@ def run(
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
 ) -> None:
-    """Answer the self-check one question at a time and see your result (the default).
+    """Answer the self-check and see your result (the default).
 
-    Type a number and press Enter; b goes back, s is prefer not to say, ? is help and
+    One question at a time: type a number and press Enter (y or n on yes-or-no
+    questions); b goes back, s is prefer not to say, ? is help and
     q stops (exit 0). Nothing is saved unless you ask for a copy of the result. Ctrl-C
     exits 130; end of input before the result exits 1.
     """

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from ketscreen.core.interview import Interview
 from ketscreen.core.model import Item, Questionnaire
+from ketscreen.core.pseudonym import personal_looking
 from ketscreen.core.scoring import utc_now
 from ketscreen.io.resources import Region, RegionChoice
 from ketscreen.io.session_store import SessionStore
@@ -105,6 +106,15 @@ class IntakeFlow:
 
     def start(self, client: str, counselor: str | None) -> bool:
         """A new session; it is written as soon as the counselor presses Enter to start."""
+        if not self._client_id_confirmed(client):
+            self.term.print(
+                Text(
+                    "Nothing was saved. Start again with --client and a pseudonym or case "
+                    "number, such as C-0042.",
+                    style="heading",
+                )
+            )
+            return False
         lines: list[Line] = [
             Bullet(CONFIDENTIALITY),
             Bullet(f"Client: {client}." + (f" Counselor: {counselor}." if counselor else "")),
@@ -128,6 +138,23 @@ class IntakeFlow:
         self.session = session
         self._say(f"Session {session.id} started; saved in {self.store.folder}.")
         return self._interview()
+
+    def _client_id_confirmed(self, client: str) -> bool:
+        """A client id that looks like a name, an email or a phone number: say so, ask."""
+        looks = personal_looking(client)
+        if looks is None:
+            return True
+        self.term.print()
+        self.term.print(
+            Text(
+                f'The client id "{client}" looks like {looks}. It is written into the '
+                "session file and every report, so use a pseudonym or a case number "
+                "instead (such as C-0042), not a name, email or phone number.",
+                style="heading",
+            )
+        )
+        answer = self.term.ask("Type y to use it anyway, or press Enter to stop:")
+        return answer.strip().lower() in ("y", "yes")
 
     def _use_session_region(self, session: Session) -> None:
         """The region the session recorded, unless --region was given."""

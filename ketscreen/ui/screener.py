@@ -91,8 +91,7 @@ def run_screener(
         _leaving(term, interview, region)
         raise InputEnded("input ended before the check was finished. Nothing was saved.") from None
     except KeyboardInterrupt:
-        term.print()  # Ctrl-C came while a prompt waited on its line
-        _leaving(term, interview, region)
+        _leaving(term, interview, region)  # Terminal.ask has ended the prompt's line
         raise
     if not finished:
         term.print()

@@ -106,7 +106,11 @@ class Terminal:
     def ask(self, prompt: str) -> str:
         """Show `prompt`, read one line; InputEnded at end of input. Ctrl-C propagates."""
         self.console.print(Text(f"{prompt} ", style="heading"), end="")
-        line = self.stream.readline()
+        try:
+            line = self.stream.readline()
+        except KeyboardInterrupt:
+            self.console.print()  # end the prompt's line: what follows starts on its own
+            raise
         if not line:
             self.console.print()
             raise InputEnded()
