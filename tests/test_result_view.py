@@ -213,9 +213,12 @@ def test_text_copy_is_the_plain_result(questionnaire: Questionnaire) -> None:
 
 def test_html_copy_is_a_self_contained_page(questionnaire: Questionnaire) -> None:
     page = result_html(questionnaire, severe_crisis(questionnaire), UK)
-    assert "<title>Ketamine use self-check: result</title>" in page
-    assert "Many warning signs" in page and "Support is available now" in page
+    assert "<title>Ketamine use self-check: your result</title>" in page
+    assert '<html lang="en">' in page and "@media print" in page
+    assert "<h2>Support is available now</h2>" in page and "<p>Many warning signs</p>" in page
+    assert "<pre" not in page and not re.search("[╭╰│━]", page)  # not a dump of boxes
     assert "<script" not in page and "http" not in page.split("<body", 1)[0].lower()
+    assert "Content-Security-Policy" in page  # the report's page: nothing is fetched
 
 
 def _mode(path: Path) -> int:

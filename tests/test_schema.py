@@ -302,8 +302,7 @@ def test_example_with_invalid_answers_fails_validate(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert (
         "answers are not valid: craving: answered craving, but use_12m is no, so craving is "
-        "not asked"
-        in result.stderr
+        "not asked" in result.stderr
     )
 
 

@@ -34,8 +34,9 @@ from ketscreen.ui.blocks import (
     bullet_list,
     render_block,
 )
-from ketscreen.ui.console import make_console, recording_console
+from ketscreen.ui.console import make_console
 from ketscreen.ui.paging import Part, print_parts
+from ketscreen.ui.reports import content
 from ketscreen.ui.resources_view import (
     KIND_LABELS,
     service_row,
@@ -43,7 +44,7 @@ from ketscreen.ui.resources_view import (
     services_title,
     sorted_services,
 )
-from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
+from ketscreen.ui.safety import crisis_block, crisis_level, footer, footer_text, urgent_block
 
 HARM_REDUCTION_TOPIC = "harm_reduction"
 """The guidance topic with the safer-use steps (shown with risk flags, and first for
@@ -305,13 +306,69 @@ def result_text(
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def result_html(
-    questionnaire: Questionnaire, result: Result, region: Region, *, width: int = 80
-) -> str:
-    """The result as a self-contained web page (inline styles, no scripts, no links out)."""
-    console = recording_console(width)
-    render_result(console, questionnaire, result, region, plain=False)
-    title = f"{questionnaire.title}: result"
-    return console.export_html(inline_styles=True).replace(
-        "<head>", f"<head>\n<title>{title}</title>", 1
-    )
+def _plain(value: str | Text) -> str:
+    return value.plain if isinstance(value, Text) else value
+
+
+def _content(block: Block, *, notice: bool = False) -> list[content.Block]:
+    """A screen block as report blocks: a heading, paragraphs and lists, in order.
+    `notice`: its first paragraph is one the reader must not miss."""
+    out: list[content.Block] = [content.Heading(_plain(block.title))]
+    bullets: list[str] = []
+    for line in block.lines:
+        if isinstance(line, Bullet):
+            bullets.append(_plain(line.text))
+            continue
+        if bullets:
+            out.append(content.Bullets(tuple(bullets)))
+            bullets = []
+        text = _plain(line)
+        if text:
+            first = notice and not any(isinstance(b, content.Notice) for b in out)
+            out.append(content.Notice(text) if first else content.Paragraph(text))
+    if bullets:
+        out.append(content.Bullets(tuple(bullets)))
+    return out
+
+
+def result_document(
+    questionnaire: Questionnaire, result: Result, region: Region
+) -> list[content.Block]:
+    """The result screen as the report's neutral blocks, in the screen's order."""
+    blocks: list[content.Block] = []
+    level = crisis_level(result.flags)
+    if level is not None:
+        blocks += _content(crisis_block(level, region), notice=True)
+    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
+        blocks += _content(urgent_block(questionnaire, result.flags, region), notice=True)
+    rest: list[Block | None] = [
+        band_block(questionnaire, result),
+        signs_block(questionnaire, result),
+        *alert_blocks(questionnaire, result),
+        next_steps_block(questionnaire, result),
+    ]
+    for block in rest:
+        if block is not None:
+            blocks += _content(block)
+    blocks += [
+        content.Heading(services_title(region)),
+        content.Table(
+            ("Service", "Kind", "How to reach it", "When"),
+            tuple(
+                (s.name, KIND_LABELS[s.kind], s.contact, s.hours) for s in sorted_services(region)
+            ),
+        ),
+        content.Paragraph(DISCLAIMER),
+        content.Paragraph(provenance_line(result)),
+        content.Paragraph(footer_text(region).plain),
+    ]
+    return blocks
+
+
+def result_html(questionnaire: Questionnaire, result: Result, region: Region) -> str:
+    """The result as a self-contained, printable web page: the same page as the
+    counselor's report (headings, lists, tables, `lang`, print styles, no scripts)."""
+    from ketscreen.ui.reports.as_html import html_page
+
+    name = f"{questionnaire.title}: your result"
+    return html_page(name, name, result_document(questionnaire, result, region))
