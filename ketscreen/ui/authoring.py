@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ketscreen.core.answer_order import answer_order_warnings
+from ketscreen.core.advice import advice
 from ketscreen.core.conditions import describe
 from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
@@ -29,16 +29,28 @@ def _summary(q: Questionnaire) -> str:
     )
 
 
-def _item_loc(root: object, item_id: str, source: str) -> str:
-    """`file:line:column` of an item's choices (or the item), for a warning."""
-    sections = root.get("sections") if isinstance(root, LocatedDict) else None
-    for section in sections if isinstance(sections, list) else []:
-        items = section.get("items") if isinstance(section, LocatedDict) else None
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, LocatedDict) and item.get("id") == item_id:
-                loc = item.value_loc("choices") if "choices" in item else item.loc
-                return f"{loc.source}:{loc.line}:{loc.column}"
-    return source
+def _where(root: object, where: tuple[str, ...], source: str) -> str:
+    """`file:line:column` of what a warning is about (an item, a guidance text)."""
+    loc = None
+    if where[0] == "items" and isinstance(root, LocatedDict):
+        sections = root.get("sections")
+        for section in sections if isinstance(sections, list) else []:
+            items = section.get("items") if isinstance(section, LocatedDict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, LocatedDict) and item.get("id") == where[1]:
+                    loc = item.value_loc("choices") if "choices" in item else item.loc
+    elif where[0] == "guidance" and isinstance(root, LocatedDict):
+        node: object = root
+        for key in where[:-1]:
+            node = node.get(key) if isinstance(node, LocatedDict) else None
+        last = where[-1]
+        if isinstance(node, LocatedDict):
+            loc = node.value_loc(last)
+        elif isinstance(node, list):  # topics: find the one with this id
+            loc = next(
+                (t.loc for t in node if isinstance(t, LocatedDict) and t.get("id") == last), None
+            )
+    return f"{loc.source}:{loc.line}:{loc.column}" if loc is not None else source
 
 
 def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
@@ -57,9 +69,9 @@ def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
     problems = check_examples(questionnaire)
     if problems:
         raise QuestionnaireError(problems)
-    for warning in answer_order_warnings(questionnaire):
+    for found in advice(questionnaire):
         if warn is not None:
-            warn(f"{_item_loc(root, warning.item, source)}: {warning.message}")
+            warn(f"{_where(root, found.where, source)}: {found.message}")
     return f"{source}: OK, {_summary(questionnaire)}"
 
 

@@ -122,8 +122,8 @@ def paginate(
 
 def layout(
     term: Terminal, parts: Sequence[Part], foot: RenderableType, bare_foot: RenderableType
-) -> tuple[list[Lines], Lines, bool]:
-    """(pages, footer lines, tight) for the terminal's page height.
+) -> tuple[list[Lines], Lines, int]:
+    """(pages, footer lines, lines of room on a page) for the terminal's page height.
 
     The lead parts must share the first page. Tried in turn until they do: as drawn;
     unboxed; unboxed with no blank lines between them; and that with the footer's rule
@@ -149,7 +149,7 @@ def layout(
         if len(paginate(console, lead, room, tight_lead=tight)) <= 1:
             break
     pages = paginate(console, chosen, room, tight_lead=tight)
-    return pages, foot_lines, tight
+    return pages, foot_lines, room
 
 
 def _print_lines(console: Console, lines: Lines) -> None:
@@ -165,23 +165,33 @@ def show_pages(
     *,
     bare_foot: RenderableType | None = None,
     start: int = 0,
+    tail: RenderableType | None = None,
 ) -> int:
     """Show `parts` with `foot` under every page; returns the number of pages shown.
 
     Without paging, everything is printed at once and then `foot`. `start` is the page
-    to begin with (counted from 0; -1: the last but one, for "b" after the last page).
+    to begin with (counted from 0; -2: the last but one, for "b" after the last page).
+    `tail` is a line or two for the end of the last page (what the prompt after it is
+    about); on a paged terminal it is left out when the last page has no room for it,
+    so that it never takes a page of its own.
     """
     console = term.console
     if term.page_height is None:
-        print_parts(console, parts)
+        print_parts(console, [*parts, *([Part(tail)] if tail is not None else [])])
         console.print()
         console.print(foot)
         return 1
-    pages, foot_lines, _ = layout(term, parts, foot, bare_foot or foot)
+    pages, foot_lines, room = layout(term, parts, foot, bare_foot or foot)
+    if tail is not None:
+        tail_lines = [[], *_render(console, tail)]
+        if len(pages[-1]) + len(tail_lines) <= room:
+            pages[-1] = [*pages[-1], *tail_lines]
     index = max(0, len(pages) + start if start < 0 else min(start, len(pages) - 1))
+    first = True
     while True:
-        if index:
+        if not first:  # the caller started the screen for the first page
             term.new_screen()
+        first = False
         _print_lines(console, pages[index])
         _print_lines(console, foot_lines)
         if index == len(pages) - 1:

@@ -102,12 +102,11 @@ def run_screener(
     term.new_screen()
     try:
         parts = result_parts(questionnaire, result, region, plain=term.plain, with_footer=False)
-        parts.append(Part(Text(SAVE_OFFER)))  # on the last page, so the prompt below fits
-        pages = show_result(term, parts, region)
+        pages = show_result(term, parts, region, tail=SAVE_OFFER)
 
         def back() -> None:
             term.new_screen()
-            show_result(term, parts, region, start=-2)
+            show_result(term, parts, region, start=-2, tail=SAVE_OFFER)
 
         offer_copy(term, questionnaire, result, region, back=back if pages > 1 else None)
     except InputEnded:
@@ -124,7 +123,14 @@ def _leaving(term: Terminal, interview: Interview, region: Region) -> None:
     term.print(footer(region, plain=term.plain))
 
 
-def show_result(term: Terminal, parts: list[Part], region: Region, *, start: int = 0) -> int:
+def show_result(
+    term: Terminal,
+    parts: list[Part],
+    region: Region,
+    *,
+    start: int = 0,
+    tail: str | None = None,
+) -> int:
     """The result, a page at a time on a terminal, with the crisis line under each page.
     Returns the number of pages."""
     return show_pages(
@@ -133,6 +139,7 @@ def show_result(term: Terminal, parts: list[Part], region: Region, *, start: int
         footer(region, plain=term.plain),
         bare_foot=footer_text(region),
         start=start,
+        tail=Text(tail) if tail else None,
     )
 
 
