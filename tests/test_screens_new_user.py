@@ -149,10 +149,27 @@ def test_validate_warns_when_no_is_not_first(tmp_path: Path, questionnaire: Ques
 def test_y_n_and_yes_no_answer_a_yes_no_question(
     questionnaire: Questionnaire, typed: str, expected: str
 ) -> None:
-    start = ["", "1", "3", "1"]  # yes, monthly, snorted: then the first yes/no question
-    screen = run(questionnaire, [*start, typed, "q"])
-    assert screen.result is None
-    assert f"Your answer: {typed}\n\nWarning signs. Question 5 of 30." in screen.out
+    from ketscreen.ui.interview_screen import run_interview
+    from tests.interview_helpers import terminal
+
+    interview = Interview(
+        questionnaire, {"use_12m": "yes", "freq_3m": "daily", "routes": ["snort"]}
+    )
+    assert run_interview(terminal([typed, "q"]), interview, UK) is False
+    assert interview.answer_of("more_than_intended") == expected
+
+
+def test_n_answers_no_in_intake_too_and_a_adds_the_note(isolated_env: Path) -> None:
+    """In intake, n used to add a note: now y and n answer, everywhere (#12)."""
+    done = intake(
+        "--client", "C-5", "--region", "UK",
+        lines=["", "1", "4", "1", "n", "a", "unsure", "y", "q"],
+    )  # fmt: skip
+    assert done.exit_code == 0
+    doc = json.loads(next((isolated_env / "sessions").glob("*.json")).read_text())
+    assert doc["answers"]["more_than_intended"] == "no"
+    assert doc["answers"]["cut_down_failed"] == "yes"
+    assert [n["text"] for n in doc["item_notes"]["cut_down_failed"]] == ["unsure"]
 
 
 def test_words_work_wherever_their_key_does(questionnaire: Questionnaire) -> None:
