@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from io import StringIO
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -36,7 +37,6 @@ from ketscreen.ui.blocks import (
 )
 from ketscreen.ui.console import make_console
 from ketscreen.ui.paging import Part, print_parts
-from ketscreen.ui.reports import content
 from ketscreen.ui.resources_view import (
     KIND_LABELS,
     service_row,
@@ -45,6 +45,9 @@ from ketscreen.ui.resources_view import (
     sorted_services,
 )
 from ketscreen.ui.safety import crisis_block, crisis_level, footer, footer_text, urgent_block
+
+if TYPE_CHECKING:  # the report's blocks are loaded only when a web page is saved
+    from ketscreen.ui.reports import content
 
 HARM_REDUCTION_TOPIC = "harm_reduction"
 """The guidance topic with the safer-use steps (shown with risk flags, and first for
@@ -313,6 +316,8 @@ def _plain(value: str | Text) -> str:
 def _content(block: Block, *, notice: bool = False) -> list[content.Block]:
     """A screen block as report blocks: a heading, paragraphs and lists, in order.
     `notice`: its first paragraph is one the reader must not miss."""
+    from ketscreen.ui.reports import content
+
     out: list[content.Block] = [content.Heading(_plain(block.title))]
     bullets: list[str] = []
     for line in block.lines:
@@ -335,6 +340,8 @@ def result_document(
     questionnaire: Questionnaire, result: Result, region: Region
 ) -> list[content.Block]:
     """The result screen as the report's neutral blocks, in the screen's order."""
+    from ketscreen.ui.reports import content
+
     blocks: list[content.Block] = []
     level = crisis_level(result.flags)
     if level is not None:
