@@ -76,8 +76,7 @@ This is everything you answered. Is it right?
 1. Ketamine use in the past 12 months: No
 2. Thoughts of being better off dead or of self-harm: No
 
-To change an answer, type its number (1 to 2). Enter: see the result. Other
-keys: b back, ? help, q quit.
+Type a number to change that answer. Enter: the result. b back, ? help, q quit.
 Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)
 Your choice:
 
@@ -355,7 +354,7 @@ def test_back_and_change_an_answer_so_follow_ups_disappear(questionnaire: Questi
         "aside (change it back to bring them back).\n"
         "How you are feeling. Question 2 of 2.\n"
     )
-    review = between(screen.out, "Check your answers", "To change an answer")
+    review = between(screen.out, "Check your answers", "Type a number to change")
     assert review.endswith(
         "1. Ketamine use in the past 12 months: No\n"
         "2. Thoughts of being better off dead or of self-harm: No\n"

@@ -528,12 +528,10 @@ class _Loop:
         return even if len(even) == len(pages) else pages
 
     def _review_keys(self, page: int, pages: int, total: int) -> str:
-        enter = "Enter: more answers" if page < pages - 1 else "Enter: see the result"
-        back = "b the page before" if page else "b back"
-        return (
-            f"To change an answer, type its number (1 to {total}). {enter}. "
-            f"Other keys: {back}, ? help, q quit."
-        )
+        """One short line at 80 columns: the review's room is for the answers. (What b
+        does on each page, and that numbers work on any page, is in its help.)"""
+        enter = "Enter: more" if page < pages - 1 else "Enter: the result"
+        return f"Type a number to change that answer. {enter}. b back, ? help, q quit."
 
     def _render_review(self, page: int) -> tuple[list[str], list[list[int]]]:
         term = self.term
@@ -547,10 +545,13 @@ class _Loop:
         head.append(Text(self.options.review_title, style="heading"))  # page: see below
         head.append(self.options.review_intro)
         foot = footer(self.region, plain=term.plain)
-        keys_sample = Text(self._review_keys(0, 2, len(questions)), style="muted")
-        fixed = 1 + 2 + 1  # the blank line a screen starts with, two blank lines, the prompt
-        for part in (*head, keys_sample, foot):
+        fixed = term.screen_start_lines + 2 + 1  # the screen's top, two blank lines, prompt
+        for part in (*head, foot):
             fixed += len(console.render_lines(part, console.options, pad=False))
+        fixed += max(  # the longer of the two key lines
+            len(console.render_lines(Text(self._review_keys(p, 2, 0)), pad=False))
+            for p in (0, 1)
+        )
         pages = self._review_pages(questions, fixed)
         page = min(page, len(pages) - 1)
         if len(pages) > 1:
