@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ketscreen import __version__
+from ketscreen import __version__, interrupts
 from ketscreen.errors import ExitCode, KetscreenError, QuestionnaireError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,14 +91,16 @@ def warn(message: str) -> None:
 def handle_errors(func: F) -> F:
     """Turn our errors into one clear message and a named exit code.
 
-    Ctrl-C exits 130. An unexpected exception (a bug) prints a short notice with
-    no answers in it; set KETSCREEN_DEBUG=1 to see the traceback.
+    Ctrl-C (and SIGTERM, SIGHUP: `ketscreen.interrupts`) exits 130. An unexpected
+    exception (a bug) prints a short notice with no answers in it; set
+    KETSCREEN_DEBUG=1 to see the traceback.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with interrupts.live():  # a signal held while Typer parsed is raised here
+                return func(*args, **kwargs)
         except QuestionnaireError as exc:
             for problem in exc.problems:
                 typer.echo(str(problem), err=True)

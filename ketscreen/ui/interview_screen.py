@@ -549,8 +549,7 @@ class _Loop:
         for part in (*head, foot):
             fixed += len(console.render_lines(part, console.options, pad=False))
         fixed += max(  # the longer of the two key lines
-            len(console.render_lines(Text(self._review_keys(p, 2, 0)), pad=False))
-            for p in (0, 1)
+            len(console.render_lines(Text(self._review_keys(p, 2, 0)), pad=False)) for p in (0, 1)
         )
         pages = self._review_pages(questions, fixed)
         page = min(page, len(pages) - 1)
