@@ -6,7 +6,6 @@ command functions so that start-up stays fast.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from ketscreen import interrupts
