@@ -328,6 +328,12 @@ def test_b_goes_back_a_page(questionnaire: Questionnaire) -> None:
     assert "Page 2 of 5: press Enter for more, b to go back a page: b" in output(term)
 
 
+def test_q_skips_to_the_last_page(questionnaire: Questionnaire) -> None:
+    term, pages = _result_pages(questionnaire, 80, 24, ["x", "q"])
+    assert len(pages) == 2 and "scored 2026-11-21T12:00:00Z." in pages[-1]
+    assert "Press Enter for page 2 or q to skip to the end." in output(term)
+
+
 def test_b_after_the_last_page_shows_the_pages_again(questionnaire: Questionnaire) -> None:
     every = keys_for(questionnaire, heavy(questionnaire))
     typed = ["", *every, "", "", *[""] * 4, "b", "", ""]
@@ -464,6 +470,14 @@ def test_intake_screens_speak_to_the_counselor(isolated_env: Path) -> None:
     assert "Client: C-8. Counselor: Sam." in resumed
     assert "Thoughts of being better off dead or of self-harm: Yes, and I am having" in resumed
     assert "[note]" in resumed  # the note is marked on the review screen
+
+
+def test_the_intake_result_says_who_the_crisis_panel_is_for(isolated_env: Path) -> None:
+    done = intake("--client", "C-6", "--region", "UK", lines=["", "3", "3", "", "", "", ""])
+    assert done.exit_code == 0
+    result_screen = done.stdout[done.stdout.index("General note (Enter alone to finish):") :]
+    label = result_screen.index("For the client: read this to them, or show them the screen.")
+    assert label < result_screen.index("Support is available now")
 
 
 # -- 10. a client id that looks like a name -----------------------------------------------

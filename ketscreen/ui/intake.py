@@ -34,6 +34,7 @@ from ketscreen.ui.interview_screen import (
     run_interview,
     show_welcome,
 )
+from ketscreen.ui.paging import Part
 from ketscreen.ui.reports.content import when
 from ketscreen.ui.result_view import result_parts
 from ketscreen.ui.safety import crisis_block, crisis_level, footer
@@ -342,6 +343,8 @@ class IntakeFlow:
         parts = result_parts(
             self.questionnaire, result, self.region, plain=self.term.plain, with_footer=False
         )
+        if crisis_level(result.flags) is not None:  # the panel first: say who it is for
+            parts.insert(0, Part(Text(READ_TO_CLIENT, style="heading"), lead=True))
         show_result(self.term, parts, self.region)
 
     def _leaving(self, interview: Interview) -> None:

@@ -8,7 +8,7 @@ pages that fit above the footer and the prompt:
 - the parts marked `lead` (the crisis panel, the urgent alerts, the band) are always on
   the first page: when they do not fit drawn as panels, they are drawn unboxed, and
   then, if need be, the footer loses its rule;
-- `b` goes back a page, Enter goes on.
+- `b` goes back a page, Enter goes on, `q` skips to the last page.
 
 Plain mode pauses at the same places when it runs in a terminal; through a pipe, and
 whenever `Terminal.page_height` is None, everything is printed at once.
@@ -210,9 +210,7 @@ def _turn(term: Terminal, index: int, total: int) -> int:
             return index + 1
         if key == "b" and index:
             return index - 1
-        term.print(
-            Text(
-                f"Press Enter for page {index + 2}"
-                + (", or type b for the one before." if index else ".")
-            )
-        )
+        if key == "q":  # skip to the end (the last page, then what follows it)
+            return total - 1
+        before = ", b for the one before," if index else ""
+        term.print(Text(f"Press Enter for page {index + 2}{before} or q to skip to the end."))
