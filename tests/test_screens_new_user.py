@@ -321,6 +321,17 @@ def test_a_block_taller_than_a_page_repeats_its_title(questionnaire: Questionnai
         assert name in earlier  # the same block began on an earlier page
 
 
+def test_a_table_that_breaks_repeats_its_header(questionnaire: Questionnaire) -> None:
+    _, pages = _result_pages(questionnaire, 60, 12, [""] * 40)
+    with_table = [p for p in pages if "Services and helplines: United Kingdom" in p]
+    assert len(with_table) >= 2  # the table breaks across pages at 60x12
+    for page in with_table:
+        lines = page.splitlines()
+        title = next(i for i, line in enumerate(lines) if "Services and helplines" in line)
+        assert lines[title + 1].startswith("Service ")  # the header under the title
+        assert not lines[title + 3].startswith("Need to talk")  # and a service under it
+
+
 def test_b_goes_back_a_page(questionnaire: Questionnaire) -> None:
     term, pages = _result_pages(questionnaire, 80, 24, ["", "b", "", "", "", "", ""])
     assert pages[2].split("Page 1 of 5")[0] == pages[0].split("Page 1 of 5")[0]  # page 1 again

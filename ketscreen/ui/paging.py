@@ -41,6 +41,7 @@ class Part:
     body: RenderableType
     title: Text | None = None
     rows: tuple[RenderableType, ...] = ()
+    header: RenderableType | None = None  # a table's header: under the title, repeated
     lead: bool = False
     compact: RenderableType | None = None
     boxed: bool = False
@@ -93,7 +94,8 @@ def paginate(
             pages.append([])
             put(lines, 0)
         elif part.title is not None and part.rows:
-            title = _render(console, part.title)
+            header = _render(console, part.header) if part.header is not None else []
+            title = _render(console, part.title) + header
             first_row = _render(console, part.rows[0])
             if len(title) + len(first_row) + gap > room - len(pages[-1]):
                 pages.append([])
@@ -103,7 +105,7 @@ def paginate(
                 row_lines = _render(console, row)
                 if pages[-1] and len(row_lines) > room - len(pages[-1]):
                     pages.append([])
-                    put(_render(console, _continued(part.title)), 0)
+                    put(_render(console, _continued(part.title)) + header, 0)
                 put(row_lines, 0)
         else:  # taller than a page, with no rows to break between: break between lines
             free = room - len(pages[-1]) - gap

@@ -213,7 +213,7 @@ def resources_part(region: Region, *, plain: bool) -> Part:
         return block_part(Block(title, lines), plain=True)
     header = services_header()
     rows = tuple(service_row(s) for s in sorted_services(region))
-    return Part(Group(title, header, *rows), title=title, rows=(header, *rows))
+    return Part(Group(title, header, *rows), title=title, rows=rows, header=header)
 
 
 def block_part(block: Block, *, plain: bool, lead: bool = False) -> Part:
