@@ -680,3 +680,40 @@ def test_ctrl_c_in_intake_starts_the_rule_on_its_own_line(questionnaire: Questio
     assert prompt_line.strip() == "Client's answer:"
     after = out[out.rindex("Client's answer:") :].splitlines()
     assert after[1].startswith("─")  # the footer's rule, on a line of its own
+
+
+# -- 2, as a property: any change, undone, gives back every answer -------------------------
+
+
+def _property_cases() -> Any:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from ketscreen import load_questionnaire
+    from ketscreen.core.model import ItemType
+    from tests.strategies import valid_answers
+
+    q = load_questionnaire()
+
+    @given(valid_answers(q), st.data())
+    def check(answers: dict[str, Any], data: st.DataObject) -> None:
+        interview = Interview(q, answers)
+        before = dict(interview.answers)
+        asked = [i for i in interview.questions() if q.items[i].type is not ItemType.MULTI]
+        if not asked:
+            return
+        item_id = data.draw(st.sampled_from(asked))
+        old = interview.answer_of(item_id)
+        new = data.draw(st.sampled_from(q.items[item_id].codes))
+        predicted = interview.would_drop(item_id, new)
+        assert interview.answers == before  # asking changes nothing
+        assert interview.change(item_id, new) == predicted
+        if old is None:
+            return
+        interview.change(item_id, old)
+        assert interview.answers == before
+
+    return check
+
+
+test_a_change_undone_restores_every_answer = _property_cases()

@@ -10,6 +10,7 @@ a change would drop, so a screen can ask first.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
 from ketscreen.core.conditions import Answer, Context
@@ -122,11 +123,9 @@ class Interview:
 
     def would_drop(self, item_id: str, value: object) -> list[str]:
         """The ids of answers that answering `item_id` with `value` would drop."""
-        trial = Interview.__new__(Interview)
-        trial.questionnaire = self.questionnaire
+        trial = copy.copy(self)  # the same questionnaire; its own answers and kept answers
         trial.answers = dict(self.answers)
         trial._kept = dict(self._kept)
-        trial.cursor = self.cursor
         return trial._set(self.questionnaire.items[item_id], value, advance=False)
 
     @property
