@@ -77,7 +77,7 @@ AnswerHook = Callable[[Interview, AnswerEvent], None]
 
 @dataclass(frozen=True)
 class ExtraKey:
-    """A key added to every question screen, e.g. `n` to add a note to the question."""
+    """A key added to every question screen, e.g. `a` to add a note to the question."""
 
     key: str
     label: str
