@@ -3,8 +3,9 @@
 `IntakeFlow` runs the same interview loop as the self-check (`run_interview`) with the
 intake's seams: the prompt says whose answer it is, `a` (or the word `note`) adds a note
 to the question on screen, and every answer, change and note is saved at once
-(atomically) to the session file. `start`, `resume` and `amend` each return True when the interview reached its end
-(the review screen was confirmed) and False when the counselor typed `q`.
+(atomically) to the session file. `start`, `resume` and `amend` each return True when
+the interview reached its end (the review screen was confirmed) and False when the
+counselor typed `q`.
 
 Ctrl-C and end of input propagate to the caller, which calls `save_interrupted()`: the
 answers given so far are saved as `in-progress`, so `ketscreen intake --resume ID`
