@@ -420,7 +420,7 @@ def test_unreadable_responses_name_the_problem(
         (
             "craving",
             coding_answer(OURS, "maybe"),
-            "'maybe' is not a code of this item; codes: yes, no",
+            "'maybe' is not a code of this item; codes: no, yes",
         ),
         ("craving", [{"valueInteger": 1}], "cannot read an answer with valueInteger"),
         ("craving", [{}], "cannot read an answer with no value"),

@@ -232,4 +232,4 @@ def test_verify_keeps_the_scoring_error_of_a_response(questionnaire: Questionnai
     by_link(resource)["use_12m"]["answer"][0]["valueCoding"]["code"] = "no"
     out, summary = run_text(questionnaire, json.dumps(resource), None, VERIFY)
     assert summary.invalid == 1
-    assert "freq_3m: was not asked" in records(out)[0]["error"]
+    assert "freq_3m: answered freq_3m, but use_12m is" in records(out)[0]["error"]

@@ -72,7 +72,7 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
         "C-0042",
         "--counselor",
         "Sam",
-        lines=["", "3", "n", "Said no use since last year", "1", "", "Calm, engaged", ""],
+        lines=["", "3", "a", "Said no use since last year", "1", "", "Calm, engaged", ""],
     )
     assert result.exit_code == 0, result.stderr
     doc = only_session(isolated_env)
@@ -86,13 +86,13 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
         "  stays private, who can read this record, and when you would have to share\n"
         "  information (for example, if someone is at risk of serious harm).\n"
         "- Client: C-0042. Counselor: Sam.\n"
-        "- Read each question to the client and type their answer: a number, then Enter.\n"
-        "  n adds a note to the question, b goes back, s is prefer not to say, ? is help,\n"
-        "  q stops.\n"
+        "- Read each question to the client and type their answer: a number, then Enter\n"
+        "  (y or n on yes-or-no questions). a adds a note to the question, b goes back, s\n"
+        "  is prefer not to say, ? is help, q stops.\n"
         "- The session is saved after every answer. If you are interrupted, it can be\n"
         "  resumed where it stopped.\n"
-        "- This is a screening tool, not a diagnosis. If at any point the client feels\n"
-        "  distressed, you can stop: type q.\n"
+        "- Tell the client: this is a screening tool, not a diagnosis, and they can stop\n"
+        "  at any point if they feel distressed (type q to stop).\n"
         "\n"
         "Help shown for: United Kingdom (chosen with --region). To change it, start again\n"
         "with --region US, UK, CA, AU, IE or INTL.\n"
@@ -103,11 +103,12 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
         "Question 1 of up to 32.",
         "Client's answer: 3",
         "Question 2 of 2.",
-        "Client's answer: n",
+        "Client's answer: a",
         "Note on this question (press Enter alone to cancel): Said no use since last year",
         "Note saved with this question (Thoughts of being better off dead or of self-harm).",
         "Client's answer: 1",
-        "Check your answers",
+        "Check the client's answers",
+        "Thoughts of being better off dead or of self-harm: No [note]",
         "Your choice:",
         "General notes",
         "General note (Enter alone to finish): Calm, engaged",
@@ -267,7 +268,7 @@ def test_amend_changes_answers_with_the_reason_and_rescores(
     order = list(asked_items(questionnaire, full_answers()))  # type: ignore[arg-type]
     tolerance = str(order.index("tolerance") + 1)
     result = intake(
-        "--amend", sid, "--reason", "client clarified after a break", lines=["", tolerance, "1", ""]
+        "--amend", sid, "--reason", "client clarified after a break", lines=["", tolerance, "2", ""]
     )
     assert result.exit_code == 0, result.stdout[-2000:]
     assert (
@@ -338,7 +339,7 @@ def test_ctrl_c_while_amending_keeps_the_changes_made(
     order = list(asked_items(questionnaire, full_answers()))  # type: ignore[arg-type]
     ctrl_c_after(4)  # welcome, pick craving, answer yes, then Ctrl-C at the review
     result = intake(
-        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "1", ""]
+        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "y", ""]
     )
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stderr == (
@@ -476,7 +477,7 @@ def test_typed_notes_are_kept_cleaned_never_discarded(isolated_env: Path) -> Non
     long_note = "x" * 4001
     arrows = "takes it at parties\x1b[D\x1b[D\x1b[Cs\x07"
     result = intake(
-        "--client", "C-1", lines=["", "n", "", "n", long_note, "n", arrows, "3", "1", "", ""]
+        "--client", "C-1", lines=["", "a", "", "note", long_note, "a", arrows, "3", "1", "", ""]
     )
     assert result.exit_code == 0
     assert "No note added." in result.stdout
@@ -515,7 +516,7 @@ def test_stopping_an_amendment_midway_keeps_the_changes_made(
     sid = completed_session(questionnaire)
     order = list(asked_items(questionnaire, full_answers()))  # type: ignore[arg-type]
     result = intake(
-        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "1", "q"]
+        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "yes", "q"]
     )
     assert result.exit_code == 0
     assert f"Session {sid} amended: 1 change saved with the reason." in said(result)
@@ -558,7 +559,8 @@ def test_resuming_a_session_with_a_crisis_answer_shows_it_first(isolated_env: Pa
     assert json.loads(path.read_text())["answers"]["self_harm"] == "past_month"
     result = intake("--resume", path.stem, lines=["", "q"])
     shown = said(result)
-    assert "Earlier in this session the client reported:" in shown
+    assert "Earlier in this session the client reported thoughts of self-harm." in shown
+    assert "For the client: read this to them, or show them the screen." in shown
     assert shown.index("Earlier in this session") < shown.index("resuming session")
 
 

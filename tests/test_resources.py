@@ -104,7 +104,7 @@ def test_resources_command_shows_the_region(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("KETSCREEN_REGION", "uk")
     result = runner.invoke(app, ["resources"], env={"COLUMNS": "100"})
     assert result.exit_code == 0
-    assert "Help in United Kingdom (UK), from KETSCREEN_REGION" in result.stdout
+    assert "Services and helplines: United Kingdom (UK), from KETSCREEN_REGION" in result.stdout
     for text in ("Samaritans", "116 123", "FRANK", "NHS 111", "Call 999"):
         assert text in result.stdout
 
@@ -116,7 +116,7 @@ def test_resources_command_warns_on_a_bad_environment_value(
     result = runner.invoke(app, ["resources"])
     assert result.exit_code == 0
     assert "Warning: KETSCREEN_REGION='nowhere' is not known" in result.stderr
-    assert "Help in International (INTL), no region detected" in result.stdout
+    assert "Services and helplines: International (INTL), no region detected" in result.stdout
 
 
 SHIPPED = (data_dir() / "resources.yaml").read_text(encoding="utf-8")

@@ -300,8 +300,8 @@ def test_example_with_invalid_answers_fails_validate(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1
     assert (
-        "answers are not valid: craving: was not asked, because use_12m = yes does not hold"
-        in result.stderr
+        "answers are not valid: craving: answered craving, but use_12m is no, so craving is "
+        "not asked" in result.stderr
     )
 
 

@@ -14,25 +14,25 @@ CONTRACT = {
     "use_12m": ("single", ("yes", "prescribed_only", "no")),
     "freq_3m": ("single", ("never", "once_twice", "monthly", "weekly", "daily")),
     "routes": ("multi", ("snort", "swallow", "inject", "smoke", "other")),
-    **dict.fromkeys(CRITERIA, ("yes_no", ("yes", "no"))),
-    "withdrawal": ("yes_no", ("yes", "no")),
-    "secrecy": ("yes_no", ("yes", "no")),
-    "cope_use": ("yes_no", ("yes", "no")),
-    "memory_problems": ("yes_no", ("yes", "no")),
-    "mood_problems": ("yes_no", ("yes", "no")),
-    "psychotic_symptoms": ("yes_no", ("yes", "no")),
+    **dict.fromkeys(CRITERIA, ("yes_no", ("no", "yes"))),
+    "withdrawal": ("yes_no", ("no", "yes")),
+    "secrecy": ("yes_no", ("no", "yes")),
+    "cope_use": ("yes_no", ("no", "yes")),
+    "memory_problems": ("yes_no", ("no", "yes")),
+    "mood_problems": ("yes_no", ("no", "yes")),
+    "psychotic_symptoms": ("yes_no", ("no", "yes")),
     "self_harm": ("single", ("no", "past_month", "now")),
-    "bladder_frequency": ("yes_no", ("yes", "no")),
-    "bladder_pain": ("yes_no", ("yes", "no")),
-    "urine_blood": ("yes_no", ("yes", "no")),
-    "urine_retention": ("yes_no", ("yes", "no")),
+    "bladder_frequency": ("yes_no", ("no", "yes")),
+    "bladder_pain": ("yes_no", ("no", "yes")),
+    "urine_blood": ("yes_no", ("no", "yes")),
+    "urine_retention": ("yes_no", ("no", "yes")),
     "abdominal_pain": ("single", ("no", "mild", "severe")),
     "flank_pain": ("single", ("no", "mild", "severe")),
-    "jaundice": ("yes_no", ("yes", "no")),
-    "mix_depressants": ("yes_no", ("yes", "no")),
-    "use_alone": ("yes_no", ("yes", "no")),
-    "k_hole": ("yes_no", ("yes", "no")),
-    "overdose_event": ("yes_no", ("yes", "no")),
+    "jaundice": ("yes_no", ("no", "yes")),
+    "mix_depressants": ("yes_no", ("no", "yes")),
+    "use_alone": ("yes_no", ("no", "yes")),
+    "k_hole": ("yes_no", ("no", "yes")),
+    "overdose_event": ("yes_no", ("no", "yes")),
     "readiness": ("single", ("not_now", "thinking", "ready", "already_trying")),
 }
 MIND = ("memory_problems", "mood_problems", "psychotic_symptoms")
@@ -193,11 +193,41 @@ def test_answer_to_an_item_not_asked_is_rejected(questionnaire: Questionnaire) -
     with pytest.raises(AnswerError) as caught:
         score(questionnaire, {"use_12m": "no", "craving": "yes"})
     assert caught.value.item == "craving"
-    assert "was not asked, because use_12m = yes does not hold" in str(caught.value)
+    assert str(caught.value) == (
+        "craving: answered craving, but use_12m is no, so craving is not asked: leave it empty"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ({"use_12m": "prescribed_only", "craving": "yes"}, "use_12m is prescribed_only"),
+        ({"use_12m": "no", "craving": "yes"}, "use_12m is no"),
+    ],
+)
+def test_an_answer_not_asked_says_what_the_answers_were(
+    questionnaire: Questionnaire, answers: dict[str, str], reason: str
+) -> None:
+    """Plain words about the answers given, not the rule's notation (#12)."""
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, answers)
+    assert f"but {reason}, so craving is not asked: leave it empty" in str(caught.value)
+    assert "does not hold" not in str(caught.value)
+
+
+def test_a_close_misspelling_gets_a_did_you_mean(questionnaire: Questionnaire) -> None:
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, {"use_12m": "yes", "freq_3m": "wekly"})
+    assert "'wekly' is not an allowed answer (did you mean 'weekly'?); allowed:" in str(
+        caught.value
+    )
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, {"use_12m": "yes", "freq_3m": "sometimes"})
+    assert "did you mean" not in str(caught.value)
 
 
 def test_declined_for_an_item_not_asked_is_rejected_too(questionnaire: Questionnaire) -> None:
-    with pytest.raises(AnswerError, match="freq_3m: was not asked"):
+    with pytest.raises(AnswerError, match="freq_3m: answered freq_3m, but use_12m is "):
         score(questionnaire, {"use_12m": "prescribed_only", "freq_3m": "declined"})
 
 

@@ -20,11 +20,12 @@ app.add_typer(export_app, name="export")
 
 PATH_ARG = typer.Argument(
     None,
+    metavar="[FILE]",
     help="A questionnaire YAML file. Default: the newest shipped version (or --version).",
     show_default=False,
 )
 OUTPUT_OPT = typer.Option(
-    None, "--output", "-o", help="Write to this file instead of standard output."
+    None, "--output", "-o", metavar="FILE", help="Write to this file instead of standard output."
 )
 FORCE_OPT = typer.Option(False, "--force", help="Overwrite the output file if it exists.")
 
@@ -37,9 +38,10 @@ def export_fhir(
     force: bool = FORCE_OPT,
     version: VersionOption = None,
 ) -> None:
-    """Print the questionnaire as an HL7 FHIR R4 Questionnaire (JSON, SDC style).
+    """Print the questionnaire as a FHIR R4 Questionnaire (JSON).
 
-    Clinic systems and SDC form fillers can show it, skip logic and scores included.
+    It follows the HL7 Structured Data Capture (SDC) style. Clinic systems and SDC form
+    fillers can show it, skip logic and scores included.
     Answers exported with `--format fhir` refer to it by its url and version.
     """
     from ketscreen.io.atomic import check_writable_target, write_text_atomic

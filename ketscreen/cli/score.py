@@ -33,7 +33,7 @@ def score_command(
             help="CSV, TSV, JSON Lines or JSON files, saved session files or folders of "
             "them, FHIR QuestionnaireResponses or Bundles of them; - reads standard input.",
             show_default=False,
-            metavar="INPUT...",
+            metavar="INPUT",
         ),
     ],
     fmt: Annotated[
@@ -41,7 +41,8 @@ def score_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output format. Default: from the -o file name, else csv.",
+            metavar="FORMAT",
+            help="csv, jsonl, json or fhir. Default: from the -o file name, else csv.",
             show_default=False,
         ),
     ] = None,
@@ -50,6 +51,7 @@ def score_command(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write to this file instead of stdout (- is stdout).",
             show_default=False,
         ),
@@ -58,6 +60,7 @@ def score_command(
         Path | None,
         typer.Option(
             "--errors",
+            metavar="FILE",
             help="Also write the invalid records, with their reasons, to this file "
             "(format from its name, else --format).",
             show_default=False,
@@ -90,8 +93,9 @@ def score_command(
         InputFormat | None,
         typer.Option(
             "--input-format",
-            help="Input format. Default: from each file name; standard input is "
-            "recognised by its first character.",
+            metavar="FORMAT",
+            help="csv, tsv, jsonl, json, session or fhir. Default: from each file name; "
+            "standard input is recognised by its first character.",
             show_default=False,
         ),
     ] = None,
@@ -99,6 +103,7 @@ def score_command(
         str | None,
         typer.Option(
             "--delimiter",
+            metavar="CHAR",
             help="CSV delimiter: , ; | or tab. Default: detected from the header row.",
             show_default=False,
         ),
@@ -108,8 +113,10 @@ def score_command(
         typer.Option(
             "--jobs",
             "-j",
-            min=0,
-            help="Worker processes. 0: one per processor (up to 4) for inputs over 24 MB.",
+            metavar="N",
+            help="Worker processes, 0 or more. 0 (the default): one per processor, up to 4, "
+            "for inputs over 24 MB.",
+            show_default=False,
         ),
     ] = 0,
     questionnaire: QuestionnaireOption = None,
@@ -125,10 +132,11 @@ def score_command(
         ),
     ] = None,
 ) -> None:
-    """Score saved responses in bulk: one output record per input record, in input order.
+    """Score saved responses in bulk.
 
-    Each record is scored with the questionnaire version it names, else the newest (or
-    --version). Data goes to stdout (or -o); a summary goes to stderr.
+    One output record per input record, in input order, each scored with the
+    questionnaire version it names, else the newest (or --version). Data goes to
+    stdout (or -o); a summary goes to stderr.
 
     An invalid record gets status invalid and an error naming the column and allowed codes.
 
@@ -141,6 +149,8 @@ def score_command(
     from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.questionnaires import versions as shipped_versions
 
+    if jobs < 0:
+        raise UsageProblem(f"--jobs must be 0 or more (not {jobs})")
     if output is not None and str(output) == "-":
         output = None
     out_format = fmt or (output and OutputFormat.for_name(output.name)) or OutputFormat.CSV
@@ -237,7 +247,8 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
 
     ok = summary.records - summary.invalid
     lines = [
-        f"Scored {summary.records:,} records in {summary.seconds:.1f} s: "
+        f"Scored {summary.records:,} record{'' if summary.records == 1 else 's'} in "
+        f"{summary.seconds:.1f} s: "
         f"{ok:,} ok, {summary.invalid:,} invalid.",
         "Bands: " + counts([b.id for b in questionnaire.band_rule.bands], summary.bands),
         "Top flag level: "
@@ -268,16 +279,30 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
 def template_command(
     fmt: Annotated[
         TemplateFormat,
-        typer.Option("--format", "-f", help="yaml also lists each item's allowed codes."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="csv, jsonl or yaml; yaml also lists each item's allowed codes. Default: csv.",
+            show_default=False,
+        ),
     ] = TemplateFormat.CSV,
     questionnaire: QuestionnaireOption = None,
     version: VersionOption = None,
 ) -> None:
-    """Print a blank response record with every item id, to prepare data by hand.
+    """Print a blank response record to fill in by hand.
 
-    Default: the newest questionnaire version; --version for another shipped one.
+    The CSV and JSON Lines forms hold only the item ids; --format yaml also lists each
+    item's allowed codes and when it is asked. Default: the newest questionnaire
+    version; --version for another shipped one.
     """
     from ketscreen.io.batch.template import render_template
     from ketscreen.io.questionnaires import load_questionnaire
 
     typer.echo(render_template(load_questionnaire(questionnaire, version=version), fmt), nl=False)
+    if fmt is not TemplateFormat.YAML:
+        # stderr: the template on stdout stays exactly one record
+        typer.echo(
+            "Each item's allowed codes, and when it is asked: ketscreen template --format yaml",
+            err=True,
+        )

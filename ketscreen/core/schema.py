@@ -55,7 +55,9 @@ from ketscreen.core.yamlsafe import Loc, LocatedDict, LocatedList, loc_of
 from ketscreen.errors import Problem, QuestionnaireError
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-YES_NO_CHOICES = (Choice("yes", "Yes", 1), Choice("no", "No", 0))
+YES_NO_CHOICES = (Choice("no", "No", 0), Choice("yes", "Yes", 1))
+"""The default answers of a `yes_no` item: "no" first, as every symptom-like item lists
+its "no" answer first (docs/questionnaire-format.md, "Answer order")."""
 MAX_REACHABILITY_STATES = 100_000
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ketscreen.core.conditions import Answer, Context, describe
+from ketscreen.core.conditions import Answer, Context, why_false
 from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answers
 from ketscreen.errors import AnswerError
@@ -160,10 +160,11 @@ def score(
         if not is_asked:
             if item.id in normal:
                 assert item.enable_when is not None
+                declined = [k for k, v in normal.items() if v == DECLINED]
                 raise AnswerError(
                     item.id,
-                    f"was not asked, because {describe(item.enable_when)} does not hold; "
-                    "leave it empty",
+                    f"answered {item.id}, but {why_false(item.enable_when, ctx, declined)}, "
+                    f"so {item.id} is not asked: leave it empty",
                 )
             continue
         asked.append(item.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ketscreen.core.advice import advice
 from ketscreen.core.conditions import describe
 from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
@@ -28,8 +29,35 @@ def _summary(q: Questionnaire) -> str:
     )
 
 
-def validate_file(path: Path) -> str:
-    """Check one questionnaire or resources file; one summary line, or QuestionnaireError."""
+def _where(root: object, where: tuple[str, ...], source: str) -> str:
+    """`file:line:column` of what a warning is about (an item, a guidance text)."""
+    loc = None
+    if where[0] == "items" and isinstance(root, LocatedDict):
+        sections = root.get("sections")
+        for section in sections if isinstance(sections, list) else []:
+            items = section.get("items") if isinstance(section, LocatedDict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, LocatedDict) and item.get("id") == where[1]:
+                    loc = item.value_loc("choices") if "choices" in item else item.loc
+    elif where[0] == "guidance" and isinstance(root, LocatedDict):
+        node: object = root
+        for key in where[:-1]:
+            node = node.get(key) if isinstance(node, LocatedDict) else None
+        last = where[-1]
+        if isinstance(node, LocatedDict):
+            loc = node.value_loc(last)
+        elif isinstance(node, list):  # topics: find the one with this id
+            loc = next(
+                (t.loc for t in node if isinstance(t, LocatedDict) and t.get("id") == last), None
+            )
+    return f"{loc.source}:{loc.line}:{loc.column}" if loc is not None else source
+
+
+def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
+    """Check one questionnaire or resources file; one summary line, or QuestionnaireError.
+
+    Advice that is not an error (the answer-order rule) goes to `warn`, one line each.
+    """
     data = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
     source = str(path)
     root = load_yaml(data, source)
@@ -41,23 +69,30 @@ def validate_file(path: Path) -> str:
     problems = check_examples(questionnaire)
     if problems:
         raise QuestionnaireError(problems)
+    for found in advice(questionnaire):
+        if warn is not None:
+            warn(f"{_where(root, found.where, source)}: {found.message}")
     return f"{source}: OK, {_summary(questionnaire)}"
 
 
 def validate_files(
-    path: Path | None, *, instrument: str | None = None, version: str | None = None
+    path: Path | None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    instrument: str | None = None,
+    version: str | None = None,
 ) -> Iterator[str]:
     """One line per file checked: `path`; else one shipped version; else every shipped
     questionnaire version and the resources."""
     if path is not None:
-        yield validate_file(path)
+        yield validate_file(path, warn)
         return
     if version is not None or instrument is not None:
-        yield validate_file(find(instrument or DEFAULT_INSTRUMENT, version).path)
+        yield validate_file(find(instrument or DEFAULT_INSTRUMENT, version).path, warn)
         return
     for entry in shipped():
-        yield validate_file(entry.path)
-    yield validate_file(data_dir() / "resources.yaml")
+        yield validate_file(entry.path, warn)
+    yield validate_file(data_dir() / "resources.yaml", warn)
 
 
 def _codes(q: Questionnaire, item_id: str) -> Text:
