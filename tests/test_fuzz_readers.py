@@ -49,7 +49,9 @@ FUZZ = settings(
 """The suite's profile (conftest: derandomized, no database, no deadline), fewer examples."""
 cli = CliRunner()
 Q = load_questionnaire()
-QUESTIONNAIRE_YAML = (Path(__file__).parent.parent / "questions" / "ketamine.yaml").read_bytes()
+QUESTIONNAIRE_YAML = (
+    Path(__file__).parent.parent / "questions" / "ketamine-1.1.0.yaml"
+).read_bytes()
 CODES = sorted(Q.items)
 
 TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -24,8 +24,8 @@ from ketscreen.io.resources import load_resources
 from ketscreen.io.session_store import SessionStore
 from ketscreen.io.sessions import typed_note_parts
 from ketscreen.ui.console import make_console
-from ketscreen.ui.html_page import CSP
 from ketscreen.ui.reports import ReportFormat, render_report
+from ketscreen.ui.reports.as_html import CSP
 from ketscreen.ui.result_view import result_html
 from tests.interview_helpers import keys_for, run
 
@@ -33,7 +33,7 @@ runner = CliRunner()
 ESC = "\x1b"
 RED = "\x1b[31mred\x1b[0m"
 TITLE_CHANGE = "\x1b]0;owned\x07"
-BUILT_IN = Path(__file__).parent.parent / "questions" / "ketamine.yaml"
+BUILT_IN = Path(__file__).parent.parent / "questions" / "ketamine-1.1.0.yaml"
 
 
 def raw_controls(text: str) -> list[str]:
@@ -183,7 +183,7 @@ def test_markup_typed_in_an_intake_is_kept_as_typed_and_never_crashes(
     questionnaire: Questionnaire,
 ) -> None:
     keys = keys_for(questionnaire, {"use_12m": "no", "self_harm": "no"})
-    typed = ["", "[/x]", "n", "[red]x[/red] [/x]", *keys, "[/x]", "q"]
+    typed = ["", "[/x]", "note", "[red]x[/red] [/x]", *keys, "[/x]", "q"]
     result = runner.invoke(
         app, ["intake", "--client", "C9", "--plain"], input="\n".join(typed) + "\n"
     )
@@ -208,8 +208,8 @@ def test_show_prints_labels_and_descriptions_with_markup_as_they_are(tmp_path: P
     for old, new in (
         ("      label: Prescribed use only\n", '      label: "Prescribed [/x] only"\n'),
         (
-            "  using. It takes about five minutes.",
-            "  using. [bold]It[/bold] takes about five minutes.",
+            "using. It takes about five minutes.",
+            "using. [bold]It[/bold] takes about five minutes.",
         ),
     ):
         assert old in text
@@ -231,7 +231,8 @@ def test_the_saved_html_copy_escapes_its_title_and_has_the_reports_csp(tmp_path:
     page = result_html(q, score(q, {"use_12m": "no", "self_harm": "no"}), load_resources()["UK"])
     assert "<script>" not in page
     assert (
-        "<title>Check &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;: result</title>" in page
+        "<title>Check &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;: your result</title>"
+        in page
     )
     assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in page
 

@@ -6,31 +6,24 @@ command functions so that start-up stays fast.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from ketscreen import interrupts
 from ketscreen.cli import authoring, export, info, intake, run, score, sessions_cmd  # noqa: F401  (register commands)
-from ketscreen.cli.app import app
+from ketscreen.cli.app import app, run_typer
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run_typer"]
 
 
 def main(argv: Sequence[str]) -> int:
     """Run one command line; its exit code.
 
     Signals are held while Typer parses the options; each command raises them as
-    KeyboardInterrupt as soon as it starts (`handle_errors`).
+    KeyboardInterrupt as soon as it starts (`handle_errors`). Usage errors are one line
+    in our error style (`run_typer`).
     """
     code = run.run_without_typer(argv)  # the screener starts faster without Typer
     if code is not None:
         return code
     interrupts.hold()
-    try:
-        app(args=list(argv), prog_name="ketscreen")
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            return exit_.code or 0
-        print(exit_.code, file=sys.stderr)  # pragma: no cover - not raised by our commands
-        return 1
-    return 0
+    return run_typer(list(argv))

@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -192,12 +193,17 @@ class SessionStore:
             raise SessionError(_unusable(path, "its id does not match its file name"))
         return doc
 
-    def load(self, ref: str, questionnaire: Questionnaire, *, allow_path: bool = True) -> Session:
-        """Open a session for reading or for going on with it."""
+    def load(
+        self, ref: str, questionnaire: Questionnaire | None = None, *, allow_path: bool = True
+    ) -> Session:
+        """Open a session for reading or for going on with it, with the questionnaire
+        version it was recorded under (`questionnaire`, a file the user gave, is used
+        when it is that id and version)."""
         path = self.locate(ref, allow_path=allow_path)
         doc = self.read_document(path)
+        recorded = recorded_questionnaire(doc, questionnaire)
         try:
-            return session_from_document(doc, questionnaire)
+            return session_from_document(doc, recorded)
         except FormatProblem as exc:
             raise SessionError(_unusable(path, str(exc))) from None
 
@@ -222,6 +228,42 @@ class SessionStore:
         return found, broken
 
 
+def recorded_questionnaire(
+    doc: Mapping[str, Any], given: Questionnaire | None = None
+) -> Questionnaire:
+    """The questionnaire a session document was recorded with: `given` when it is that
+    id and version, else the shipped file of that version. SessionError otherwise."""
+    from ketscreen.io.questionnaires import VersionError, load_recorded
+
+    q = doc["questionnaire"]
+    try:
+        return load_recorded(q["id"], q["version"], given)
+    except VersionError:
+        raise SessionError(
+            f"session {doc['id']} was recorded with questionnaire {q['id']} {q['version']}, "
+            "which this ketscreen does not ship; open it with --questionnaire PATH to a "
+            "copy of that version, or with the ketscreen release that shipped it"
+        ) from None
+
+
+def _not_assessed(doc: Mapping[str, Any]) -> str | None:
+    """`not_assessed` for a session without flags whose safety questions have no answer,
+    worked out again with its own questionnaire version, so that a file saved before
+    that rule existed never lists as "no flags". None when it cannot be worked out."""
+    from ketscreen.core.scoring import NOT_ASSESSED, score
+    from ketscreen.errors import AnswerError
+
+    try:
+        questionnaire = recorded_questionnaire(doc)
+    except KetscreenError:
+        return None
+    try:
+        result = score(questionnaire, doc["answers"])
+    except AnswerError:  # not even the first question answered
+        return NOT_ASSESSED if questionnaire.safety_items else None
+    return result.top_level
+
+
 def _unusable(path: Path, reason: str) -> str:
     return f"{path}: cannot be used as a session: {reason}. The file was left unchanged"
 
@@ -231,6 +273,8 @@ def _summary(doc: dict[str, Any]) -> Summary:
     q = doc["questionnaire"]
     band = result.get("band")
     top = result.get("top_flag_level")
+    if top is None:
+        top = _not_assessed(doc)
     return Summary(
         id=doc["id"],
         client=doc["client"],

@@ -14,6 +14,10 @@ A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessio
       "answers": {"use_12m": "yes", "routes": ["snort"], ...},
       "item_notes": {"craving": [{"at": "...Z", "text": "..."}]},
       "general_notes": [{"at": "...Z", "text": "..."}],
+      "safety_notes": [{"at": "...Z", "item": "self_harm", "answer": "now",
+                        "level": "emergency", "text": "..." | ""}],
+                                           the counselor's note after a positive safety
+                                           answer ("" when left empty); optional
       "events": [{"at": "...Z", "event": "started"},
                  {"at": "...Z", "event": "answered", "item": "use_12m", "answer": "yes"},
                  {"at": "...Z", "event": "changed", "item": "...", "old": ..., "new": ...},
@@ -109,6 +113,29 @@ class Note:
         return {"at": self.at, "text": self.text}
 
 
+@dataclass(frozen=True)
+class SafetyNote:
+    """What the counselor recorded after a crisis or emergency answer (CONTENT.md sec. 4).
+
+    `text` is "" when the counselor left it empty, which is recorded as such.
+    """
+
+    at: str
+    item: str
+    answer: str
+    level: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "at": self.at,
+            "item": self.item,
+            "answer": self.answer,
+            "level": self.level,
+            "text": self.text,
+        }
+
+
 def _plain(answer: Answer | None) -> str | list[str] | None:
     return list(answer) if isinstance(answer, tuple) else answer
 
@@ -168,6 +195,7 @@ class Session:
     events: list[Event] = field(default_factory=list)
     region: str | None = None
     """The region whose helplines the intake showed; reports use it by default."""
+    safety_notes: list[SafetyNote] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -266,6 +294,16 @@ class Session:
             raise SessionError(f"{item} is not a question of this questionnaire")
         return note
 
+    def add_safety_note(
+        self, item: str, answer: str, level: str, text: str, *, at: str | None = None
+    ) -> SafetyNote:
+        """The counselor's safety note after a positive safety answer; "" = left empty."""
+        if item not in self.questionnaire.items:
+            raise SessionError(f"{item} is not a question of this questionnaire")
+        note = SafetyNote(at or utc_now(), item, answer, level, " ".join(typed_note_parts(text)))
+        self.safety_notes.append(note)
+        return note
+
     def interrupt(self, *, at: str | None = None) -> None:
         """Ctrl-C: the session stays in progress, to be resumed."""
         self._require(Status.IN_PROGRESS, "interrupt")
@@ -353,6 +391,7 @@ class Session:
             "answers": {k: _plain(v) for k, v in self.answers.items()},
             "item_notes": {k: [n.to_dict() for n in v] for k, v in self.item_notes.items()},
             "general_notes": [n.to_dict() for n in self.general_notes],
+            "safety_notes": [n.to_dict() for n in self.safety_notes],
             "events": [e.to_dict() for e in self.events],
             "result": result.to_dict() if result else None,
         }
@@ -410,6 +449,7 @@ def parse_document(text: str) -> dict[str, Any]:
     for item, entries in notes.items():
         _notes(entries, f"item_notes.{item}")
     _notes(_expect(doc, "general_notes", list), "general_notes")
+    _safety_notes(doc.get("safety_notes", []))
     events = _expect(doc, "events", list)
     if not events:
         raise FormatProblem("events: the list is empty")
@@ -441,6 +481,17 @@ def _notes(entries: Any, where: str) -> None:
             raise FormatProblem(f"{where}[{index}]: must be an object")
         _expect(note, "at", str, f"{where}[{index}].at")
         _expect(note, "text", str, f"{where}[{index}].text")
+
+
+def _safety_notes(entries: Any) -> None:
+    if not isinstance(entries, list):
+        raise FormatProblem("safety_notes: must be a list")
+    for index, note in enumerate(entries):
+        where = f"safety_notes[{index}]"
+        if not isinstance(note, dict):
+            raise FormatProblem(f"{where}: must be an object")
+        for key in ("at", "item", "answer", "level", "text"):
+            _expect(note, key, str, f"{where}.{key}")
 
 
 _ANSWER_VALUE = (str, list, type(None))
@@ -499,6 +550,7 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
     for where, item_id in [
         *(("item_notes", i) for i in doc["item_notes"]),
         *(("events", e["item"]) for e in doc["events"] if "item" in e),
+        *(("safety_notes", n["item"]) for n in doc.get("safety_notes", [])),
     ]:
         if item_id not in questionnaire.items:
             raise FormatProblem(
@@ -517,6 +569,10 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
             for item, notes in doc["item_notes"].items()
         },
         general_notes=[Note(n["at"], n["text"]) for n in doc["general_notes"]],
+        safety_notes=[
+            SafetyNote(n["at"], n["item"], n["answer"], n["level"], n["text"])
+            for n in doc.get("safety_notes", [])
+        ],
         events=[_event_from(e) for e in doc["events"]],
     )
 

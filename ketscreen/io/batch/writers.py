@@ -21,6 +21,7 @@ from ketscreen.core.model import Questionnaire
 from ketscreen.core.safe_text import CONTROL, json_safe, visible
 from ketscreen.core.scoring import score
 from ketscreen.io.batch.formats import OutputFormat, assert_never
+from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.fhir import bundle, response_to_fhir
 
 COLUMNS = (
@@ -65,8 +66,19 @@ class Writer:
     single_differs = False
     """True when one record alone is written differently (`alone`) from several."""
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
-        self.stamp = (questionnaire.id, questionnaire.version, questionnaire.sha256)
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        if not isinstance(versions, VersionSet):
+            versions = VersionSet(versions)
+        self.versions = versions
+        q = versions.default
+        self.stamp = (q.id, q.version, q.sha256)
+        self.stamps: dict[str | None, tuple[str, str, str]] = {None: self.stamp}
+        for other in versions.all:
+            self.stamps[other.version] = (other.id, other.version, other.sha256)
+
+    def stamp_of(self, row: Row) -> tuple[str, str, str]:
+        """The questionnaire columns of a row: the version that scored it."""
+        return self.stamps.get(row.questionnaire_version, self.stamp)
 
     def header(self) -> str:
         return ""
@@ -94,10 +106,12 @@ class CsvWriter(Writer):
     guarding (nearly all) are formatted directly; the others go through the csv module.
     """
 
-    def __init__(self, questionnaire: Questionnaire, *, raw: bool = False) -> None:
-        super().__init__(questionnaire)
+    def __init__(self, versions: VersionSet | Questionnaire, *, raw: bool = False) -> None:
+        super().__init__(versions)
         self.raw = raw
-        self.tail = self._line(self._guard(self.stamp)).rstrip("\n")
+        self.tails = {
+            key: self._line(self._guard(stamp)).rstrip("\n") for key, stamp in self.stamps.items()
+        }
 
     def _guard(self, cells: Sequence[object]) -> list[object]:
         if self.raw:
@@ -116,7 +130,7 @@ class CsvWriter(Writer):
         return self._line(COLUMNS)
 
     def _slow(self, row: Row) -> str:
-        return self._line(self._guard([*self._cells(row), *self.stamp]))
+        return self._line(self._guard([*self._cells(row), *self.stamp_of(row)]))
 
     @staticmethod
     def _cells(row: Row) -> list[object]:
@@ -145,7 +159,8 @@ class CsvWriter(Writer):
                 map(str.startswith, cells, repeat(FORMULA_START))
             )
         careful = self._careful
-        tail = self.tail
+        tails = self.tails
+        default = tails[None]
         join = ";".join
         empty = ""
         return empty.join(
@@ -153,7 +168,7 @@ class CsvWriter(Writer):
                 f"{r[0]},{r[1]},ok,{r[3]},{'true' if r[4] else 'false'},"
                 f"{empty if r[5] is None else r[5]},{empty if r[6] is None else r[6]},"
                 f"{empty if r[7] is None else r[7]},{r[8] or empty},{join(r[9])},"
-                f"{join(r[10])},,{tail}\n"
+                f"{join(r[10])},,{tails.get(r[13], default)}\n"
                 if r[2] is STATUS_OK and (plain or not careful(r[0], r[1]))
                 else self._slow(r)
                 for r in rows
@@ -188,10 +203,11 @@ class _JsonWriter(Writer):
             "flags": list(row.flags),
             "missing": list(row.missing),
             "error": row.error,
-            "questionnaire": self.stamp[0],
-            "questionnaire_version": self.stamp[1],
-            "questionnaire_sha256": self.stamp[2],
         }
+        stamp = self.stamp_of(row)
+        data["questionnaire"] = stamp[0]
+        data["questionnaire_version"] = stamp[1]
+        data["questionnaire_sha256"] = stamp[2]
         if row.details is not None:
             data.update(row.details)
         return data
@@ -234,9 +250,9 @@ class FhirWriter(Writer):
     separator = '},\n{"resource": '
     single_differs = True
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
-        super().__init__(questionnaire)
-        self.questionnaire = questionnaire
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self.questionnaire = self.versions.default
 
     def header(self) -> str:
         return '{"resourceType": "Bundle", "type": "collection", "entry": [\n{"resource": '
@@ -256,8 +272,9 @@ class FhirWriter(Writer):
             issue = {"severity": "error", "code": "invalid", "diagnostics": where}
             return {"resourceType": "OperationOutcome", "issue": [issue]}
         assert row.details is not None, "FHIR output needs the explained rows"
-        result = score(self.questionnaire, row.details["answers"])  # type: ignore[arg-type]
-        return response_to_fhir(self.questionnaire, result, respondent_id=row.respondent_id)
+        q = self.versions.get(row.questionnaire_version) or self.questionnaire
+        result = score(q, row.details["answers"])  # type: ignore[arg-type]
+        return response_to_fhir(q, result, respondent_id=row.respondent_id)
 
     def rows(self, rows: Sequence[Row]) -> str:
         dumps = json.dumps
@@ -265,16 +282,19 @@ class FhirWriter(Writer):
         return json_safe(text)
 
 
-def writer_for(fmt: OutputFormat, questionnaire: Questionnaire, *, raw_csv: bool = False) -> Writer:
+def writer_for(
+    fmt: OutputFormat, questionnaire: Questionnaire | VersionSet, *, raw_csv: bool = False
+) -> Writer:
     """The writer for `fmt`; `raw_csv` writes CSV cells exactly as they are (no guard)."""
+    versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
     match fmt:
         case OutputFormat.CSV:
-            return CsvWriter(questionnaire, raw=raw_csv)
+            return CsvWriter(versions, raw=raw_csv)
         case OutputFormat.JSONL:
-            return JsonLinesWriter(questionnaire)
+            return JsonLinesWriter(versions)
         case OutputFormat.JSON:
-            return JsonWriter(questionnaire)
+            return JsonWriter(versions)
         case OutputFormat.FHIR:
-            return FhirWriter(questionnaire)
+            return FhirWriter(versions)
         case _:
             assert_never(fmt)

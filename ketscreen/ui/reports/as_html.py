@@ -10,9 +10,10 @@ every level is also written in words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
-from ketscreen.ui.html_page import page
+from ketscreen.core.safe_text import visible
 from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
@@ -55,14 +56,33 @@ th { background: #eee; }
 }
 """.strip()
 
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
 
 class HtmlFormat:
     suffix = ".html"
 
     def format(self, report: SessionReport) -> str:
         name = title(report)
-        body = "\n".join(render_block(block) for block in document(report))
-        return page(f"{name}: {report.session.id}", f"<h1>{escape(name)}</h1>\n{body}", style=STYLE)
+        return html_page(name, f"{name}: {report.session.id}", document(report))
+
+
+def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str = "en") -> str:
+    """A whole self-contained page: `heading` as its h1, then `blocks`. Used by the
+    counselor's report and by the self-check's saved copy, so both print the same way
+    and carry the same Content-Security-Policy; every text is escaped here."""
+    body = "\n".join(render_block(block) for block in blocks)
+    page = (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="robots" content="noindex">\n'
+        f"<title>{escape(page_title)}</title>\n"
+        f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{escape(heading)}</h1>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
+    return visible(page)  # control characters from a file, spelled out (\x1b)
 
 
 def render_block(block: Block) -> str:
