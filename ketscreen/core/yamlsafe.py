@@ -152,7 +152,12 @@ def _check_events(text: str, source: str) -> None:
             depth -= 1
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
+MAX_NUMBER_DIGITS = 100
+"""Longer numbers are refused: no questionnaire needs them, and Python refuses to turn
+text of more than 4300 digits into a whole number."""
+
+
+def _scalar(node: yaml.ScalarNode, source: str) -> Any:
     tag = node.tag
     value = node.value
     if tag == "tag:yaml.org,2002:null":
@@ -160,6 +165,16 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if tag == _BOOL_TAG:
         return value.lower() == "true"
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        digits = sum(ch.isdigit() for ch in value)
+        if digits > MAX_NUMBER_DIGITS:
+            raise QuestionnaireError(
+                [
+                    _loc(source, node.start_mark).problem(
+                        f"a number of {digits} digits is too long (at most "
+                        f"{MAX_NUMBER_DIGITS}); write a smaller number, or quote it as text"
+                    )
+                ]
+            )
         constructor = yaml.constructor.SafeConstructor()
         return constructor.construct_object(node)
     return value
@@ -168,7 +183,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 def _build(node: yaml.Node, source: str) -> Any:
     # Depth is bounded by _check_events, so recursion here is bounded too.
     if isinstance(node, yaml.ScalarNode):
-        return _scalar(node)
+        return _scalar(node, source)
     if isinstance(node, yaml.SequenceNode):
         seq = LocatedList()
         seq.loc = _loc(source, node.start_mark)

@@ -13,10 +13,10 @@ from rich.text import Text
 from ketscreen.core.conditions import describe
 from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
+from ketscreen.core.schema import build_questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, LocatedDict, load_yaml
 from ketscreen.errors import QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
-from ketscreen.io.questionnaires import parse_questionnaire
 from ketscreen.io.resources import parse_resources
 
 
@@ -37,7 +37,7 @@ def validate_file(path: Path) -> str:
         regions = parse_resources(data, source)
         services = sum(len(r.services) for r in regions.values())
         return f"{source}: OK, resources for {len(regions)} regions, {services} services"
-    questionnaire = parse_questionnaire(data, source)
+    questionnaire = build_questionnaire(root, source)  # parsed once: big files cost once
     problems = check_examples(questionnaire)
     if problems:
         raise QuestionnaireError(problems)
