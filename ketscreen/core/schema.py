@@ -759,7 +759,8 @@ def _state_count(item: Item, mentioned: set[str]) -> int:
     others = len(item.codes) > len(named)
     if item.type is ItemType.MULTI:
         # every subset of the named codes, with or without one other code; not empty
-        return 1 + (2 ** len(named)) * (2 if others else 1) - 1
+        subsets: int = 1 << len(named)
+        return subsets * (2 if others else 1)  # with unanswered, less the empty answer
     return 1 + len(named) + (1 if others else 0)
 
 
