@@ -221,14 +221,19 @@ SHAPE_PROBLEMS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "an answer that is not a code",
         lambda d: d["answers"].update(craving="maybe"),
-        "answers: craving: 'maybe' is not an allowed answer",
+        "answers.craving: 'maybe' is not an allowed answer",
     ),
     (
         "an answer skip logic does not ask",
         lambda d: d["answers"].update(use_12m="no"),
         "answers: freq_3m is answered but not asked",
     ),
-    ("id and file name differ", lambda d: d.update(id="x"), "its id does not match its file"),
+    ("id not an id", lambda d: d.update(id="x"), "id: not a session id"),
+    (
+        "id and file name differ",
+        lambda d: d.update(id="20261121-100000-zzzzz"),
+        "its id does not match its file",
+    ),
 ]
 
 
@@ -315,6 +320,7 @@ def test_listing_is_newest_first_and_skips_damaged_files(
         "lower_bound": False,
         "top_flag_level": None,
         "questionnaire": "ketamine 1.0.0",
+        "result_verified": False,  # no questionnaire given to check it with
     }
 
 
