@@ -42,6 +42,7 @@ def list_sessions(
     band and the most urgent flag level."""
     import json
 
+    from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.session_store import SessionStore
     from ketscreen.io.sessions import Status
     from ketscreen.ui.console import make_console
@@ -50,10 +51,18 @@ def list_sessions(
     statuses = [s.value for s in Status]
     if status is not None and status not in statuses:
         raise UsageError(f"--status must be one of {', '.join(statuses)}")
-    store = SessionStore()
-    found, broken = store.summaries()
+    store = SessionStore(warn=warn)
+    # Sessions recorded with the built-in questionnaire are checked in full, so the list
+    # shows what `report` computes; others show their stored result, marked unverified.
+    found, broken = store.summaries([load_questionnaire()])
     for problem in broken:
         warn(problem.reason)
+    for summary in found:
+        if summary.stored_disagrees:
+            warn(
+                f"{store.path(summary.id)}: its stored result is not what its answers give "
+                "(was it edited?); listed and reported: the result of the answers"
+            )
     if status is not None:
         found = [s for s in found if s.status == status]
     if fmt is ListFormat.JSON:
@@ -126,7 +135,7 @@ def report(
     if output is not None:
         check_writable_target(output, force=force)
     chosen = fmt or (format_for_path(output) if output else None) or ReportFormat.TEXT
-    loaded = SessionStore().load(session, load_questionnaire(questionnaire))
+    loaded = SessionStore(warn=warn).load(session, load_questionnaire(questionnaire))
     # The helplines of the intake's own region, unless --region says otherwise.
     where = choose_region(region if region is not None else loaded.region, os.environ)
     if where.warning:

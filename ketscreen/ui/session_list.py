@@ -30,7 +30,11 @@ def _band(summary: Summary) -> Text:
     words = summary.band.replace("_", " ")
     if summary.lower_bound:
         words = f"at least {words}"
-    return Text(words, style=f"band.{summary.band}")
+    text = Text(words, style=f"band.{summary.band}")
+    if not summary.verified:
+        # The file's own word for it, not checked against its answers.
+        text.append(" (stored, unverified)", style="muted")
+    return text
 
 
 def _level(summary: Summary) -> Text:
