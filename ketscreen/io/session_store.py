@@ -189,6 +189,7 @@ class SessionStore:
         self._warn = warn
         self.exclusive = exclusive
         self.notices: list[str] = []
+        self._noticed: set[str] = set()
         self._locks: dict[str, _Lock] = {}
         self._known: dict[str, str] = {}
         """session id -> sha256 of the file's bytes when this store last read or wrote it."""
@@ -208,9 +209,11 @@ class SessionStore:
 
     # -- notices ---------------------------------------------------------------------
 
-    def _notice(self, message: str) -> None:
-        if message in self.notices:
+    def _notice(self, kind: str, message: str) -> None:
+        """Tell `warn` once per kind of notice (the folder; the files)."""
+        if kind in self._noticed:
             return
+        self._noticed.add(kind)
         self.notices.append(message)
         if self._warn is not None:
             self._warn(message)
@@ -226,9 +229,10 @@ class SessionStore:
         self._folder_checked = True
         if mode & 0o077:
             self._notice(
+                "folder",
                 f"the sessions folder {self.folder} can be opened by other users (mode "
                 f"{stat.S_IMODE(mode):04o}); sessions hold health data: if it is yours, "
-                f"make it private with `chmod 700 {self.folder}`"
+                f"make it private with `chmod 700 {self.folder}`",
             )
 
     def _check_file(self, path: Path) -> None:
@@ -236,9 +240,10 @@ class SessionStore:
             mode = path.stat().st_mode
             if mode & 0o077:
                 self._notice(
+                    "files",
                     f"session files in {self.folder} can be read by other users (for example "
                     f"{path.name}, mode {stat.S_IMODE(mode):04o}); make them private with "
-                    f"`chmod 600 {self.folder}/*.json`"
+                    f"`chmod 600 {self.folder}/*.json`",
                 )
 
     # -- locking ---------------------------------------------------------------------

@@ -588,6 +588,8 @@ def _event(event: Any, where: str) -> None:
     kind = _expect(event, "event", str, f"{where}.event")
     if kind not in {k.value for k in EventKind}:
         raise FormatProblem(f"{where}.event: unknown event {quote_value(str(kind))}")
+    if "item" in event:  # an item is text on every event (kept as it is where unused)
+        _expect(event, "item", str, f"{where}.item")
     if kind == EventKind.ANSWERED.value:
         _expect(event, "item", str, f"{where}.item")
         _expect(event, "answer", _ANSWER_VALUE, f"{where}.answer")
