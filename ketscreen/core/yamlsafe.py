@@ -235,9 +235,11 @@ def load_yaml(data: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "not valid YAML"
-        raise QuestionnaireError(
-            [_loc(source, mark).problem(f"not valid YAML: {reason}")]
-        ) from None
+        if "nesting depth" in reason:  # libyaml's own limit, met while scanning ahead
+            message = f"nesting is deeper than {MAX_DEPTH} levels"
+        else:
+            message = f"not valid YAML: {reason}"
+        raise QuestionnaireError([_loc(source, mark).problem(message)]) from None
     except yaml.YAMLError as exc:  # e.g. reader errors for control characters
         raise QuestionnaireError([Problem(source, 0, 0, f"not valid YAML: {exc}")]) from None
     if node is None:
