@@ -587,3 +587,20 @@ def test_the_folder_check_never_changes_a_folder_it_did_not_make(
     with pytest.raises(SessionError):
         store.load("20261121-100000-zzzzz", questionnaire)
     assert len(store.notices) == 1
+
+
+def test_the_lock_file_of_another_user_cannot_inject_text_into_the_message(
+    isolated_env: Path, questionnaire: Questionnaire
+) -> None:
+    """Anyone who can write the folder can write a lock file: only what looks like a
+    host name and a time is shown."""
+    session = started(questionnaire)
+    with SessionStore(exclusive=True) as holder:
+        holder.load(session.id, questionnaire)
+        holder.lock_path(session.id).write_text(
+            json.dumps({"pid": 7, "host": "\x1b[31mevil", "since": "\x1b]0;x\x07"})
+        )
+        with pytest.raises(SessionBusy) as caught:
+            SessionStore(exclusive=True).load(session.id, questionnaire)
+    assert "(process 7 on another computer, since a moment ago)" in str(caught.value)
+    assert "\x1b" not in str(caught.value)

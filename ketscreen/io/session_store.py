@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import stat
@@ -158,10 +159,12 @@ def _holder_text(raw: bytes) -> str:
     try:
         info = json.loads(raw.decode("utf-8"))
         pid, host, since = int(info["pid"]), str(info["host"]), str(info["since"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         return "(it has only just opened it)"
-    host = host if host.isprintable() and len(host) <= 64 else "another computer"
-    when = f"{since[:10]} {since[11:16]} UTC" if len(since) >= 16 else "a moment ago"
+    # Anyone who can write the folder can write this file: show only what looks right.
+    host = host if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", host) else "another computer"
+    stamp = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}Z", since)
+    when = f"{stamp[1]} {stamp[2]} UTC" if stamp else "a moment ago"
     return f"(process {pid} on {host}, since {when})"
 
 
@@ -285,7 +288,7 @@ class SessionStore:
                 if not _try_lock(fd):
                     raise SessionBusy(
                         f"session {session_id} is open in another ketscreen "
-                        f"{_holder_text(os.pread(fd, 4096, 0))}; finish or quit it there "
+                        f"{_holder_text(os.read(fd, 4096))}; finish or quit it there "
                         "first. A lock is released as soon as the process holding it ends, "
                         "so if it has ended (or crashed), simply try again"
                     )
@@ -300,7 +303,7 @@ class SessionStore:
             holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now()}
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
-                os.pwrite(fd, json.dumps(holder).encode("utf-8"), 0)
+                os.write(fd, json.dumps(holder).encode("utf-8"))  # at 0: nothing read yet
             return _Lock(path, fd)
         raise SessionBusy(  # pragma: no cover - twenty releases in a row: a lock storm
             f"session {session_id} is being opened and closed by other processes; try again"
