@@ -4,17 +4,21 @@ every command, and a closed stdout (`| head -1`) exits quietly."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from ketscreen.cli import app
+from ketscreen.cli import app, main
+from ketscreen.cli.app import handle_errors
 from ketscreen.core.model import Questionnaire
 from ketscreen.errors import ExitCode
 from ketscreen.io.atomic import OutputError, atomic_write, write_text_atomic
@@ -193,3 +197,81 @@ def test_stdout_to_a_file_on_a_full_disk(
             f"Error: {tiny_disk / 'out2.txt'}: the disk is full; free some space and try again"
         ), (args, err)
         assert not (tiny_disk / "out2.txt").exists()
+
+
+# -- the guard itself, in this process --------------------------------------------------
+
+
+class Failing(io.StringIO):
+    """A standard output whose every write fails the way `exc` says."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__()
+        self.exc = exc
+        self.buffer = self
+
+    def write(self, text: object) -> int:
+        raise self.exc
+
+    def flush(self) -> None:
+        raise self.exc
+
+
+def printing(*lines: str) -> Callable[[], None]:
+    @handle_errors
+    def command() -> None:
+        sys.stdout.writelines(lines)
+        sys.stdout.buffer.write(b"raw")
+
+    return command
+
+
+@pytest.mark.parametrize(
+    ("exc", "said"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), FULL + "\n"),
+        (
+            OSError(errno.EIO, "Input/output error"),
+            "Error: standard output cannot be written (Input/output error), so the output "
+            "is incomplete; free some space or send it elsewhere\n",
+        ),
+        (BrokenPipeError(errno.EPIPE, "Broken pipe"), ""),
+    ],
+)
+def test_a_failing_stdout_is_our_own_error_wherever_it_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    exc: OSError,
+    said: str,
+) -> None:
+    monkeypatch.setattr(sys, "stdout", Failing(exc))
+    with pytest.raises(typer.Exit) as stop:
+        printing("a\n", "b\n")()
+    assert stop.value.exit_code == ExitCode.ERROR
+    assert capsys.readouterr().err == said
+    assert isinstance(sys.stdout, Failing)  # put back as it was
+
+
+def test_the_console_script_guards_typer_s_own_output(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for exc, said in (
+        (OSError(errno.ENOSPC, "No space left on device"), FULL + "\n"),
+        (BrokenPipeError(errno.EPIPE, "Broken pipe"), ""),
+    ):
+        monkeypatch.setattr(sys, "argv", ["ketscreen", "--version"])
+        monkeypatch.setattr(sys, "stdout", Failing(exc))
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code == ExitCode.ERROR
+        assert capsys.readouterr().err == said
+
+
+def test_a_healthy_stdout_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["ketscreen", "--version"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("ketscreen ")

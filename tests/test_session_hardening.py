@@ -288,9 +288,23 @@ def test_resume_keeps_fields_it_does_not_know(
     assert doc["events"][1]["x_device"] == "tablet-3"
     assert doc["general_notes"] == [{"at": T0, "text": "first visit", "x_tags": ["intake"]}]
     assert doc["item_notes"]["use_12m"][0]["x_by"] == "Sam"
-    # ... and an amendment keeps them too.
-    loaded = SessionStore().load(session.id, questionnaire)
+    # ... and so does finishing it, then amending it.
+    store = SessionStore()
+    loaded = store.load(session.id, questionnaire)
     assert loaded.extra == {"x_counselor_safety_plan": {"version": 2, "steps": ["a", "b"]}}
+    loaded.resume(at=T0)
+    interview = loaded.interview()
+    while not interview.finished:
+        assert interview.current is not None
+        interview.answer(full_answers()[interview.current.id])
+    loaded.record_answers(interview.answers, at=T0)
+    loaded.complete(at=T0)
+    loaded.amend("craving", "yes", "client clarified", at=T0)
+    store.save(loaded)
+    doc = json.loads(store.path(session.id).read_text(encoding="utf-8"))
+    assert doc["status"] == "amended"
+    assert doc["x_counselor_safety_plan"] == {"version": 2, "steps": ["a", "b"]}
+    assert doc["events"][1]["x_device"] == "tablet-3"
 
 
 REWRITTEN = "not stored exactly as ketscreen writes it"

@@ -70,9 +70,9 @@ class GuardedStdout:
         self._inner = inner
         self._buffer: GuardedStdout | None = None
 
-    def write(self, data: Any) -> int:
+    def write(self, data: Any) -> Any:
         try:
-            return int(self._inner.write(data))
+            return self._inner.write(data)
         except OSError as exc:
             raise _stdout_problem(exc) from None
 
@@ -100,7 +100,7 @@ class GuardedStdout:
 def guarded_stdout() -> Iterator[None]:
     """Guard standard output for the block, and flush it at the end, however it ends (a
     failing flush replaces whatever was on its way out: the output is then the news)."""
-    if isinstance(sys.stdout, GuardedStdout):
+    if sys.stdout is None or isinstance(sys.stdout, GuardedStdout):
         yield
         return
     inner = sys.stdout
