@@ -13,7 +13,9 @@ Nothing here writes files, logs or talks to the network.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# `typing` is not imported at run time: `import ketscreen` comes before the entry point
+# installs its signal handlers (ketscreen.__main__), so it must take next to no time.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -28,6 +30,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from ketscreen.core.scoring import Result, score
     from ketscreen.errors import AnswerError, KetscreenError, QuestionnaireError
     from ketscreen.io.questionnaires import load_questionnaire
@@ -44,7 +48,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # noqa: F821 (a name for type checkers only)
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'ketscreen' has no attribute {name!r}")

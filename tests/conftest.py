@@ -9,11 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from ketscreen import load_questionnaire
 from ketscreen.core.model import Questionnaire
 
 ASSETS = Path(__file__).parent / "assets"
+
+# CI is reproducible and a busy machine is not a failure: the same examples every run
+# (derandomized, no example database) and no per-example deadline. For a wider, random
+# search on your own machine: HYPOTHESIS_PROFILE=explore python -m pytest ...
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from ketscreen.io.session_store import SessionStore
 from tests.conftest import full_answers
 from tests.test_intake import keys_for
 
-TIMEOUT = 30
+TIMEOUT = 90  # an upper bound for a loaded machine, never a race
 
 
 def env_for(home: Path, tmp_path: Path) -> dict[str, str]:

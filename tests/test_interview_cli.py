@@ -155,7 +155,7 @@ def test_the_screener_starts_without_importing_pydantic() -> None:
     code = (
         "import sys\n"
         "sys.argv = ['ketscreen', 'run', '--region', 'UK']\n"
-        "from ketscreen.cli import main\n"
+        "from ketscreen.__main__ import main\n"
         "try:\n"
         "    main()\n"
         "except SystemExit as exc:\n"

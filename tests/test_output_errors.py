@@ -259,19 +259,11 @@ def test_the_console_script_guards_typer_s_own_output(
         (OSError(errno.ENOSPC, "No space left on device"), FULL + "\n"),
         (BrokenPipeError(errno.EPIPE, "Broken pipe"), ""),
     ):
-        monkeypatch.setattr(sys, "argv", ["ketscreen", "--version"])
         monkeypatch.setattr(sys, "stdout", Failing(exc))
-        with pytest.raises(SystemExit) as done:
-            main()
-        assert done.value.code == ExitCode.ERROR
+        assert main(["--version"]) == ExitCode.ERROR
         assert capsys.readouterr().err == said
 
 
-def test_a_healthy_stdout_is_left_alone(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(sys, "argv", ["ketscreen", "--version"])
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code == 0
+def test_a_healthy_stdout_is_left_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("ketscreen ")

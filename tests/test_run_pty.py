@@ -13,7 +13,7 @@ import pytest
 from ketscreen.errors import ExitCode
 
 pytestmark = pytest.mark.pty
-TIMEOUT = 20
+TIMEOUT = 90  # an upper bound for a loaded machine, never a race
 
 
 def spawn(tmp_path: Path, *args: str, rows: int = 50, cols: int = 100) -> pexpect.spawn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -29,9 +30,11 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     ),
     "custom tag": (b"id: !custom x\n", "1:5: tags such as '!custom' are not allowed"),
     "alias bomb": (ALIAS_BOMB.encode(), "1:4: anchors (&name) are not allowed here"),
+    # Our own check, or PyYAML's own depth limit (6.0.4 and newer stop in the scanner
+    # first): either way one located error of ours; the library's words are left free.
     "deep nesting": (
         b"a: " + b"[" * 50_000 + b"]" * 50_000 + b"\n",
-        f"nesting is deeper than {MAX_DEPTH}",
+        rf"hostile\.yaml:1:\d+: (nesting is deeper than {MAX_DEPTH}|not valid YAML: )",
     ),
     "huge scalar": (b"id: " + b"x" * (30 * 1024 * 1024) + b"\n", "the limit is 1,048,576 bytes"),
     "not utf-8": (b"id: ketamine\ntitle: caf\xe9\n", "2:11: byte 0xe9 is not valid UTF-8"),
@@ -44,7 +47,7 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     "bad syntax": (b"id: [unclosed\n", "not valid YAML"),
     "duplicate key": (b"id: a\nversion: '1'\nid: b\n", "3:1: duplicate key 'id' (first at line 1)"),
     "complex key": (b"? [a, b]\n: c\n", "1:3: keys must be plain text"),
-    "control character": (b"id: a\x07b\n", "not valid YAML"),
+    "control character": (b"id: a\x07b\n", "1:6: not valid YAML: the control character U+0007"),
 }
 
 
@@ -57,10 +60,14 @@ def test_hostile_file_gets_one_clean_error(name: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     elapsed = time.perf_counter() - started
     assert result.exit_code == 1, result.output
-    assert expected in result.stderr
+    if name == "deep nesting":
+        assert re.search(expected, result.stderr), result.stderr[:300]
+    else:
+        assert expected in result.stderr
+    assert result.stderr.count("\n") == 2, result.stderr[:300]  # the problem, the summary
     assert "Traceback" not in result.output + result.stderr
     assert result.stdout == ""
-    assert elapsed < 5, f"{name} took {elapsed:.1f}s"
+    assert elapsed < 15, f"{name} took {elapsed:.1f}s"  # bounded, with room for a busy machine
     assert not Path("/tmp/ketscreen-pwned").exists()
 
 

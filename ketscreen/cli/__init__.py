@@ -7,7 +7,9 @@ command functions so that start-up stays fast.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
+from ketscreen import interrupts
 from ketscreen.cli import authoring, export, info, intake, run, score, sessions_cmd  # noqa: F401  (register commands)
 from ketscreen.cli.app import (
     StdoutClosed,
@@ -22,23 +24,36 @@ from ketscreen.errors import ExitCode
 __all__ = ["app", "main"]
 
 
-def main() -> None:
-    """The console script. Standard output is guarded for the whole run, so that Typer's
-    own output (--help, --version) to a full disk or a closed pipe ends as any
-    command's does: one line (or quietly), exit 1, never a traceback."""
-    code: int | str | None
+def main(argv: Sequence[str]) -> int:
+    """Run one command line; its exit code.
+
+    Signals are held while Typer parses the options; each command raises them as
+    KeyboardInterrupt as soon as it starts (`handle_errors`). Standard output is guarded
+    for the whole run, so that Typer's own output (--help, --version) to a full disk or
+    a closed pipe ends as any command's does: one line (or quietly), exit 1.
+    """
     try:
-        with guarded_stdout():
-            code = run.run_without_typer(sys.argv[1:])  # the screener starts faster so
-            if code is None:
-                app(prog_name="ketscreen")  # exits
-    except SystemExit as done:
-        code = done.code
+        with guarded_stdout():  # flushed when the block ends, inside the guard
+            return _main(argv)
     except StdoutClosed:
         quiet_stdout()
-        code = ExitCode.ERROR
+        return ExitCode.ERROR
     except StdoutError as exc:
         quiet_stdout()
         error(str(exc))
-        code = ExitCode.ERROR
-    sys.exit(code)
+        return ExitCode.ERROR
+
+
+def _main(argv: Sequence[str]) -> int:
+    code = run.run_without_typer(argv)  # the screener starts faster without Typer
+    if code is not None:
+        return code
+    interrupts.hold()
+    try:
+        app(args=list(argv), prog_name="ketscreen")
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            return exit_.code or 0
+        print(exit_.code, file=sys.stderr)  # pragma: no cover - not raised by our commands
+        return 1
+    return 0

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ketscreen import __version__
+from ketscreen import __version__, interrupts
 from ketscreen.errors import ExitCode, KetscreenError, QuestionnaireError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,16 +123,18 @@ def quiet_stdout() -> None:
 def handle_errors(func: F) -> F:
     """Turn our errors into one clear message and a named exit code.
 
-    Ctrl-C exits 130. Standard output that cannot be written (a full disk, /dev/full)
-    is one error line and exit 1; one that was closed (`| head -1`) exits 1 quietly.
-    An unexpected exception (a bug) prints a short notice with no answers in it; set
+    Ctrl-C (and SIGTERM, SIGHUP: `ketscreen.interrupts`) exits 130. Standard output
+    that cannot be written (a full disk, /dev/full) is one error line and exit 1; one
+    that was closed (`| head -1`) exits 1 quietly. An unexpected exception (a bug)
+    prints a short notice with no answers in it; set
     KETSCREEN_DEBUG=1 to see the traceback.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with guarded_stdout():
+            # a signal held while Typer parsed is raised here
+            with interrupts.live(), guarded_stdout():
                 return func(*args, **kwargs)
         except (StdoutClosed, BrokenPipeError):
             quiet_stdout()

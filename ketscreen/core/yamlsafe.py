@@ -240,8 +240,23 @@ def load_yaml(data: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
         else:
             message = f"not valid YAML: {reason}"
         raise QuestionnaireError([_loc(source, mark).problem(message)]) from None
-    except yaml.YAMLError as exc:  # e.g. reader errors for control characters
-        raise QuestionnaireError([Problem(source, 0, 0, f"not valid YAML: {exc}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise QuestionnaireError(
+            [
+                Problem(
+                    source,
+                    line,
+                    column,
+                    f"not valid YAML: the control character U+{code:04X} is not allowed; delete it",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise QuestionnaireError([Problem(source, 0, 0, f"not valid YAML: {reason}")]) from None
     if node is None:
         raise QuestionnaireError([Problem(source, 0, 0, "file holds no data")])
     return _build(node, source)

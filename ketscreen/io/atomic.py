@@ -135,6 +135,50 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _temp_prefix(name: str, pid: int | None = None) -> str:
+    """Temporary files are named `.<name>.ketscreen-<pid>-<random>.tmp`: hidden, beside the
+    target, and naming the process that writes them."""
+    return f".{name}.ketscreen-{os.getpid() if pid is None else pid}-"
+
+
+def remove_abandoned(folder: Path, name: str) -> list[Path]:
+    """Remove the temporary files that a killed ketscreen left for `name` in `folder`.
+
+    A process killed outright (SIGKILL, a power cut) cannot remove its temporary file,
+    which may hold answers. The next write to the same target removes each one whose
+    process is gone (and that belongs to this user); one of a live process is left
+    alone. Returns what was removed.
+    """
+    removed: list[Path] = []
+    prefix = f".{name}.ketscreen-"
+    try:
+        candidates = [entry for entry in os.scandir(folder) if entry.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in candidates:
+        pid_text = entry.name[len(prefix) :].partition("-")[0]
+        if not (pid_text.isdigit() and entry.name.endswith(".tmp")):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_uid != os.geteuid():
+                continue
+            if not entry.is_file(follow_symlinks=False) or _process_alive(int(pid_text)):
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_write(
     path: Path,
@@ -154,8 +198,9 @@ def atomic_write(
     path = Path(path)
     check_writable_target(path, force=force)
     folder = path.parent if str(path.parent) else Path(".")
+    remove_abandoned(folder, path.name)
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(os_error_message(path, exc)) from None
     temp = Path(temp_name)

@@ -29,6 +29,7 @@ from typing import IO, Any, BinaryIO, TextIO
 from ketscreen.core.compiled import field_name
 from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
+from ketscreen.interrupts import SIGNALS, blocked_while_forking
 from ketscreen.io.atomic import atomic_write, check_writable_target
 from ketscreen.io.batch.formats import InputError, OutputFormat, UsageProblem
 from ketscreen.io.batch.jobs import Job, JobResult, Processor
@@ -280,20 +281,18 @@ def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobRes
             yield processor.run(job)
         return
     context = multiprocessing.get_context("spawn")
-    # Workers start with Ctrl-C ignored: an ignored signal stays ignored across exec,
-    # and a new Python keeps it so, so a Ctrl-C while they import prints no traceback.
-    # (Blocking instead does not survive: the spawn resets the child's signal mask.)
-    # This process ignores it only while the pool starts its processes, a few ms.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _quiet_resource_tracker()
+    pool = None
     try:
-        pool = context.Pool(workers, initializer=_start_worker, initargs=(setup,))
-    except OSError as exc:
-        raise KetscreenError(
-            f"cannot start worker processes ({exc.strerror or exc}); try --jobs 1"
-        ) from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    try:
+        # Workers start ignoring Ctrl-C, so a Ctrl-C while they import prints no
+        # traceback; one that arrives meanwhile reaches this process right after.
+        with blocked_while_forking():
+            try:
+                pool = context.Pool(workers, initializer=_start_worker, initargs=(setup,))
+            except OSError as exc:
+                raise KetscreenError(
+                    f"cannot start worker processes ({exc.strerror or exc}); try --jobs 1"
+                ) from None
         pending: deque[Any] = deque()
         for job in jobs:
             pending.append(pool.apply_async(_work, (job,)))
@@ -303,8 +302,32 @@ def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobRes
             yield pending.popleft().get()
         pool.close()
     finally:
-        pool.terminate()
-        pool.join()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker quietly: SIGHUP ignored, stderr silent.
+
+    The tracker is a helper process that removes the pool's semaphores if this process
+    is killed outright (SIGKILL). It ignores Ctrl-C by itself, but a closed terminal's
+    SIGHUP would kill it, and the tracker started again in its place prints tracebacks;
+    and after a SIGKILL it would print a warning on the person's terminal long after
+    ketscreen's own last word. Its cleaning up is all we want from it.
+    """
+    from multiprocessing import resource_tracker
+
+    saved = os.dup(2)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        with blocked_while_forking():
+            resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _processor(setup: Setup) -> Processor:
@@ -318,7 +341,29 @@ _WORKER: Processor | None = None
 def _start_worker(setup: Setup) -> None:  # pragma: no cover - runs in a worker process
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    # The signals blocked while this process was started (`blocked_while_forking`)
+    # are still blocked here: SIGTERM is how the main process stops its workers.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+    _die_with_parent()
     _WORKER = _processor(setup)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in a worker process
+    """Linux: end this worker when the main process ends, however it ends.
+
+    Without it, a main process killed outright (SIGKILL) leaves its workers to fail on
+    the closed pipe with tracebacks on the person's terminal.
+    """
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the main process ended before the line above
+        os._exit(0)
 
 
 def _work(job: Job) -> JobResult:  # pragma: no cover - runs in a worker process
