@@ -282,8 +282,8 @@ class SessionStore:
         for _attempt in range(20):
             try:
                 fd = os.open(path, flags, 0o600)
-            except OSError as exc:
-                raise OutputError(os_error_message(path, exc)) from None
+            except OSError as exc:  # a read-only folder, most likely: name the session
+                raise OutputError(os_error_message(self.path(session_id), exc)) from None
             try:
                 if not _try_lock(fd):
                     raise SessionBusy(
