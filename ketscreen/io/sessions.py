@@ -388,10 +388,10 @@ class Session:
 
 # -- reading the file format ---------------------------------------------------------
 
-SESSION_ID = re.compile(r"\d{8}-\d{6}-[2-9a-hjkmnp-tv-z]{5}")
+SESSION_ID = re.compile(r"\d{8}-\d{6}-[2-9a-hjkmnp-tv-z]{5}", re.ASCII)
 """A session id: UTC start time to the second, then 5 characters without look-alikes."""
 
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 TOP_LEVEL_KEYS = frozenset(
