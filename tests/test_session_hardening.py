@@ -368,6 +368,11 @@ TAMPERED: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "events[2].at",
     ),
     (
+        "a time in other digits",
+        lambda d: d["events"][2].update(at="\uff12\uff10\uff12\uff16-11-21T10:00:00Z"),
+        "events[2].at",
+    ),
+    (
         "a note's time",
         lambda d: d.update(general_notes=[{"at": 5, "text": "x"}]),
         "general_notes[0].at",
