@@ -19,8 +19,7 @@ Every problem becomes a `QuestionnaireError` whose message is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -33,9 +32,12 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-@dataclass(frozen=True)
-class Loc:
-    """A 1-based line and column in a named source."""
+class Loc(NamedTuple):
+    """A 1-based line and column in a named source.
+
+    A NamedTuple, not a dataclass: one is made for every key and value of a file, and a
+    1 MiB questionnaire has hundreds of thousands of them.
+    """
 
     source: str
     line: int
