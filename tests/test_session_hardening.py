@@ -456,15 +456,17 @@ def test_a_stored_result_that_disagrees_is_never_shown_as_valid(
     assert listed.exit_code == 0
     [row] = json.loads(listed.stdout)
     assert (row["band"], row["top_flag_level"], row["result_verified"]) == ("low", None, True)
-    assert listed.stderr == (
+    said = (
         f"Warning: {path}: its stored result is not what its answers give (was it edited?); "
-        "listed and reported: the result of the answers\n"
+        "ketscreen shows the result of the answers\n"
     )
+    assert listed.stderr == said
     table = runner.invoke(app, ["sessions"], env=ENV)
     assert "severe" not in table.stdout and "emergency" not in table.stdout
     report = runner.invoke(app, ["report", session.id, "--format", "json"])
     assert report.exit_code == 0
     assert json.loads(report.stdout)["result"]["band"] == "low"
+    assert report.stderr == said
 
 
 def test_a_session_of_an_unknown_questionnaire_is_listed_as_unverified(
@@ -623,3 +625,18 @@ def test_the_lock_file_of_another_user_cannot_inject_text_into_the_message(
             SessionStore(exclusive=True).load(session.id, questionnaire)
     assert "(process 7 on another computer, since a moment ago)" in str(caught.value)
     assert "\x1b" not in str(caught.value)
+
+
+def test_a_result_stored_by_another_ketscreen_version_is_no_disagreement(
+    isolated_env: Path, questionnaire: Questionnaire
+) -> None:
+    session = completed(questionnaire)
+    edit(
+        session.id,
+        lambda d: d["result"]["provenance"].update(tool_version="0.0.9", scored_at=T0),
+    )
+    listed = runner.invoke(app, ["sessions", "--format", "json"])
+    assert (listed.exit_code, listed.stderr) == (0, "")
+    edit(session.id, lambda d: d["result"].update(criteria_count=7))
+    listed = runner.invoke(app, ["sessions", "--format", "json"])
+    assert "its stored result is not what its answers give" in listed.stderr

@@ -57,12 +57,6 @@ def list_sessions(
     found, broken = store.summaries([load_questionnaire()])
     for problem in broken:
         warn(problem.reason)
-    for summary in found:
-        if summary.stored_disagrees:
-            warn(
-                f"{store.path(summary.id)}: its stored result is not what its answers give "
-                "(was it edited?); listed and reported: the result of the answers"
-            )
     if status is not None:
         found = [s for s in found if s.status == status]
     if fmt is ListFormat.JSON:

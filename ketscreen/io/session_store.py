@@ -249,6 +249,13 @@ class SessionStore:
                     f"`chmod 600 {self.folder}/*.json`",
                 )
 
+    def _disagrees(self, path: Path) -> None:
+        self._notice(
+            f"result {path}",
+            f"{path}: its stored result is not what its answers give (was it edited?); "
+            "ketscreen shows the result of the answers",
+        )
+
     # -- locking ---------------------------------------------------------------------
 
     def hold(self, session_id: str) -> None:
@@ -441,6 +448,8 @@ class SessionStore:
                 session = session_from_document(doc, questionnaire)
             except FormatProblem as exc:
                 raise SessionError(_unusable(path, str(exc))) from None
+            if not stored_result_agrees(doc, session):
+                self._disagrees(path)
         except BaseException:
             if held_here:
                 self.release(path.stem)
@@ -474,7 +483,10 @@ class SessionStore:
             try:
                 doc = self.read_document(path)
                 self._check_file(path)
-                found.append(_summary(path, doc, known))
+                summary = _summary(path, doc, known)
+                if summary.stored_disagrees:
+                    self._disagrees(path)
+                found.append(summary)
             except SessionError as exc:
                 broken.append(Unreadable(path, str(exc)))
         found.sort(key=lambda s: (s.started, s.id), reverse=True)

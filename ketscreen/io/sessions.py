@@ -706,10 +706,17 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
 
 
 def stored_result_agrees(doc: Mapping[str, Any], session: Session) -> bool:
-    """Whether the file's stored `result` is what its answers give (ketscreen always
-    shows the latter; another program reading the file might trust the former)."""
+    """Whether the file's stored `result` says what its answers give: the same band,
+    scores, flags, top flag level and missing items (ketscreen always shows what the
+    answers give; another program reading the file might trust the stored one). The
+    provenance (tool version, time) may differ: a newer ketscreen is no disagreement."""
     result = session.result()
-    return doc.get("result") == (result.to_dict() if result else None)
+    stored = doc.get("result")
+    if result is None or stored is None:
+        return result is None and stored is None
+    ours = result.to_dict()
+    keys = ("band", "lower_bound", "top_flag_level", "flags", "missing", *result.scores)
+    return all(stored.get(key) == ours[key] for key in keys)
 
 
 def _note_from(data: Mapping[str, Any]) -> Note:
