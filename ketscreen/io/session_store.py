@@ -264,7 +264,7 @@ class SessionStore:
             return
         ensure_private_dir(self.folder, private_from=self._private_from)
         self._check_folder()
-        self._locks[session_id] = self._acquire(session_id)
+        self._acquire(session_id)
 
     def release(self, session_id: str) -> None:
         lock = self._locks.pop(session_id, None)
@@ -283,7 +283,9 @@ class SessionStore:
     def holds(self, session_id: str) -> bool:
         return session_id in self._locks
 
-    def _acquire(self, session_id: str) -> _Lock:
+    def _acquire(self, session_id: str) -> None:
+        """Lock and register the session (registered at once, so that a Ctrl-C arriving
+        at any moment leaves nothing `close()` would not release)."""
         path = self.lock_path(session_id)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         for _attempt in range(20):
@@ -301,6 +303,7 @@ class SessionStore:
                     )
                 if os.fstat(fd).st_ino != os.stat(path).st_ino:
                     raise FileNotFoundError  # released and removed meanwhile: lock anew
+                self._locks[session_id] = _Lock(path, fd)
             except FileNotFoundError:
                 os.close(fd)
                 continue
@@ -311,7 +314,7 @@ class SessionStore:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
                 os.write(fd, json.dumps(holder).encode("utf-8"))  # at 0: nothing read yet
-            return _Lock(path, fd)
+            return
         raise SessionBusy(  # pragma: no cover - twenty releases in a row: a lock storm
             f"session {session_id} is being opened and closed by other processes; try again"
         )
