@@ -87,8 +87,14 @@ NO_SIGNS: dict[str, str] = {
 CRITERIA = tuple(NO_SIGNS)
 
 
+@pytest.fixture(scope="session")
+def questionnaire_100() -> Questionnaire:
+    """The released 1.0.0, which still ships and keeps working."""
+    return load_questionnaire(version="1.0.0")
+
+
 def full_answers(**overrides: object) -> dict[str, object]:
-    """A complete use_12m=yes response with no signs, no flags; override any item."""
+    """A complete use_12m=yes response (1.1.0) with no signs, no flags; override any item."""
     answers: dict[str, object] = {
         "use_12m": "yes",
         "freq_3m": "monthly",
@@ -96,21 +102,38 @@ def full_answers(**overrides: object) -> dict[str, object]:
         **NO_SIGNS,
         "withdrawal": "no",
         "secrecy": "no",
+        "cope_use": "no",
+        "memory_problems": "no",
+        "mood_problems": "no",
+        "psychotic_symptoms": "no",
+        "self_harm": "no",
         "bladder_frequency": "no",
         "bladder_pain": "no",
         "urine_blood": "no",
         "urine_retention": "no",
         "abdominal_pain": "no",
         "flank_pain": "no",
-        "memory_problems": "no",
-        "mood_problems": "no",
-        "psychotic_symptoms": "no",
+        "jaundice": "no",
         "mix_depressants": "no",
         "use_alone": "no",
         "k_hole": "no",
         "overdose_event": "no",
-        "self_harm": "no",
         "readiness": "thinking",
     }
     answers.update(overrides)
     return answers
+
+
+def full_answers_100(**overrides: object) -> dict[str, object]:
+    """A complete use_12m=yes response to questionnaire 1.0.0, in its order."""
+    answers = full_answers(**overrides)
+    for item in ("cope_use", "jaundice"):
+        answers.pop(item, None)
+    order = [
+        *("use_12m", "freq_3m", "routes", *NO_SIGNS, "withdrawal", "secrecy"),
+        *("bladder_frequency", "bladder_pain", "urine_blood", "urine_retention"),
+        *("abdominal_pain", "flank_pain", "memory_problems", "mood_problems"),
+        *("psychotic_symptoms", "mix_depressants", "use_alone", "k_hole", "overdose_event"),
+        *("self_harm", "readiness"),
+    ]
+    return {key: answers[key] for key in order if key in answers}

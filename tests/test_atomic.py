@@ -120,7 +120,7 @@ def test_screener_save_prompt_asks_again_after_an_unusable_name(
     from ketscreen.cli import app
 
     monkeypatch.chdir(tmp_path)
-    typed = ["", "3", "1", "", "t", "y" * 300, "t", "mine.txt", ""]
+    typed = ["", "3", "1", "", "t", "y" * 300, "mine.txt", ""]  # asked again for a name
     result = CliRunner().invoke(
         app, ["run", "--region", "UK"], input="\n".join(typed) + "\n", env={"COLUMNS": "200"}
     )

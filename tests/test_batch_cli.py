@@ -44,7 +44,8 @@ def test_good_file_to_stdout_exits_0_with_a_summary_on_stderr(tmp_path: Path) ->
     assert lines[1:] == [
         "Bands: no_recent_use 2, prescribed_only 0, incomplete 0, low 0, mild 0, moderate 0, "
         "severe 0",
-        "Top flag level: emergency 1, crisis 0, urgent 0, see_doctor 0, harm_reduction 0, none 1",
+        "Top flag level: emergency 1, crisis 0, urgent 0, see_doctor 0, harm_reduction 0, "
+        "not_assessed 0, none 1",
         "Some records carry crisis or emergency flags: review those first.",
         "These are screening results, not diagnoses.",
     ]

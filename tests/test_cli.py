@@ -63,11 +63,16 @@ def test_validate_builtin() -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
+    assert len(lines) == 3, lines
     assert lines[0].endswith(
-        "ketamine.yaml: OK, questionnaire ketamine 1.0.0: 7 sections, 30 items, 7 bands, 18 flags; "
-        f"9 examples agree with the engine; sha256 {lines[0].rsplit(' ', 1)[1]}"
+        "ketamine-1.0.0.yaml: OK, questionnaire ketamine 1.0.0: 7 sections, 30 items, 7 bands, "
+        f"18 flags; 9 examples agree with the engine; sha256 {lines[0].rsplit(' ', 1)[1]}"
     )
-    assert lines[1].endswith("resources.yaml: OK, resources for 6 regions, 22 services")
+    assert lines[1].endswith(
+        "ketamine-1.1.0.yaml: OK, questionnaire ketamine 1.1.0: 8 sections, 32 items, 7 bands, "
+        f"19 flags; 14 examples agree with the engine; sha256 {lines[1].rsplit(' ', 1)[1]}"
+    )
+    assert lines[2].split(": OK, ")[0].endswith("resources.yaml")
 
 
 def test_validate_missing_file_and_folder(tmp_path: Path) -> None:
@@ -86,7 +91,7 @@ def test_show_lists_how_a_score_is_made(width: int) -> None:
     assert max(len(line) for line in result.stdout.splitlines()) <= width
     out = " ".join(result.stdout.replace("│", " ").split())
     for text in (
-        "Ketamine use self-check (ketamine 1.0.0)",
+        "Ketamine use self-check (ketamine 1.1.0)",
         "Section signs: Warning signs - past 12 months",
         "more_than_intended",
         "use_12m = yes",

@@ -74,7 +74,7 @@ def fhir_q(questionnaire: Questionnaire) -> dict[str, Any]:
 def test_questionnaire_parses_with_r4b_models(fhir_q: dict[str, Any]) -> None:
     model = FhirQuestionnaire.model_validate(fhir_q)
     assert model.url == "https://ketscreen.example/fhir/Questionnaire/ketamine"
-    assert model.version == "1.0.0"
+    assert model.version == "1.1.0"
     assert DISCLAIMER in (model.description or "")
 
 
@@ -266,7 +266,7 @@ def test_response_has_status_canonical_authored_texts_and_codings(
     )
     QuestionnaireResponse.model_validate(resource)
     assert resource["questionnaire"] == canonical(questionnaire)
-    assert resource["questionnaire"].endswith("/Questionnaire/ketamine|1.0.0")
+    assert resource["questionnaire"].endswith("/Questionnaire/ketamine|1.1.0")
     assert (resource["status"], resource["authored"]) == ("amended", WHEN)
     assert resource["subject"]["identifier"]["value"] == "client-7"
     assert DISCLAIMER in resource["text"]["div"]
@@ -303,7 +303,7 @@ def test_response_refuses_a_bad_status_or_another_questionnaire(
     with pytest.raises(FhirError, match="status 'done' is not one of"):
         response_to_fhir(questionnaire, result, status="done")
     other = dataclasses.replace(questionnaire, version="2.0.0")
-    with pytest.raises(FhirError, match="scored with questionnaire ketamine 1.0.0"):
+    with pytest.raises(FhirError, match="scored with questionnaire ketamine 1.1.0"):
         response_to_fhir(other, result)
 
 
@@ -391,8 +391,8 @@ def coding_answer(system: str, code: str) -> list[dict[str, Any]]:
             "answers questionnaire http://example.org/Questionnaire/phq9, not https://",
         ),
         (
-            lambda r: r.update(questionnaire=r["questionnaire"].replace("1.0.0", "0.9.0")),
-            "answers version 0.9.0 of questionnaire ketamine, but version 1.0.0 is loaded",
+            lambda r: r.update(questionnaire=r["questionnaire"].replace("1.1.0", "0.9.0")),
+            "answers version 0.9.0 of questionnaire ketamine, but version 1.1.0 is loaded",
         ),
         (lambda r: r.update(status="entered-in-error"), "status is entered-in-error"),
         (lambda r: r["item"].append({"linkId": "mood"}), "unknown linkId 'mood'"),
@@ -420,7 +420,7 @@ def test_unreadable_responses_name_the_problem(
         (
             "craving",
             coding_answer(OURS, "maybe"),
-            "'maybe' is not a code of this item; codes: yes, no",
+            "'maybe' is not a code of this item; codes: no, yes",
         ),
         ("craving", [{"valueInteger": 1}], "cannot read an answer with valueInteger"),
         ("craving", [{}], "cannot read an answer with no value"),

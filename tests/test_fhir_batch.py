@@ -59,7 +59,7 @@ def test_several_records_are_a_bundle_of_responses(questionnaire: Questionnaire)
         QuestionnaireResponse.model_validate(resource)
         assert resource["subject"]["identifier"]["value"] == f"p{i}"
         assert resource["status"] == "completed"
-        assert resource["questionnaire"].endswith("/Questionnaire/ketamine|1.0.0")
+        assert resource["questionnaire"].endswith("/Questionnaire/ketamine|1.1.0")
         result = score(questionnaire, given_answers)
         stored = by_link(resource)
         count = stored.get("result.criteria_count", {}).get("answer", [{}])[0]
@@ -232,4 +232,4 @@ def test_verify_keeps_the_scoring_error_of_a_response(questionnaire: Questionnai
     by_link(resource)["use_12m"]["answer"][0]["valueCoding"]["code"] = "no"
     out, summary = run_text(questionnaire, json.dumps(resource), None, VERIFY)
     assert summary.invalid == 1
-    assert "freq_3m: was not asked" in records(out)[0]["error"]
+    assert "freq_3m: answered freq_3m, but use_12m is" in records(out)[0]["error"]

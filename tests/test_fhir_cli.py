@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from ketscreen.cli import app
 from ketscreen.errors import ExitCode
+from ketscreen.io.questionnaires import builtin_path
 
 runner = CliRunner()
 
@@ -21,7 +22,7 @@ def test_export_fhir_prints_the_questionnaire_to_stdout() -> None:
     assert result.stderr == ""
     data = json.loads(result.stdout)
     FhirQuestionnaire.model_validate(data)
-    assert (data["resourceType"], data["version"]) == ("Questionnaire", "1.0.0")
+    assert (data["resourceType"], data["version"]) == ("Questionnaire", "1.1.0")
 
 
 def test_export_fhir_to_a_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
@@ -45,7 +46,7 @@ def test_export_fhir_to_a_file_is_private_and_never_overwritten(tmp_path: Path) 
 
 
 def test_export_fhir_of_a_given_file_and_of_a_bad_one(tmp_path: Path) -> None:
-    builtin = Path(__file__).resolve().parent.parent / "questions" / "ketamine.yaml"
+    builtin = builtin_path()
     result = runner.invoke(app, ["export", "fhir", str(builtin)])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["url"].endswith("/Questionnaire/ketamine")

@@ -16,7 +16,15 @@ from ketscreen.io.fhir import compare_scores, responses_from_fhir
 from ketscreen.io.session_store import SessionStore
 from ketscreen.io.sessions import Session
 from ketscreen.ui.reports import ReportFormat, format_for_path, render_report
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 runner = CliRunner()
 SID = "20261121-100000-abcde"

@@ -24,11 +24,12 @@ from tests.conftest import full_answers
 runner = CliRunner()
 ENV = {"COLUMNS": "80"}
 CRISIS_CODES = ("past_month", "now")
+SAFETY_NOTE = "Asked about a plan: none; safety plan made with the client"
 
 
 def keys_for(questionnaire: Questionnaire, answers: Mapping[str, object]) -> list[str]:
     """What a counselor types to give `answers`: choice numbers, `s` for declined, and
-    Enter after the crisis panel."""
+    after the crisis panel the safety note, then Enter."""
     typed: list[str] = []
     for item_id in asked_items(questionnaire, answers):  # type: ignore[arg-type]
         item = questionnaire.items[item_id]
@@ -39,7 +40,7 @@ def keys_for(questionnaire: Questionnaire, answers: Mapping[str, object]) -> lis
         codes = value if isinstance(value, list) else [value]
         typed.append(" ".join(str(item.codes.index(code) + 1) for code in codes))
         if item.type is not ItemType.MULTI and value in CRISIS_CODES:
-            typed.append("")
+            typed += [SAFETY_NOTE, ""]
     return typed
 
 
@@ -71,7 +72,7 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
         "C-0042",
         "--counselor",
         "Sam",
-        lines=["", "3", "n", "Said no use since last year", "1", "", "Calm, engaged", ""],
+        lines=["", "3", "a", "Said no use since last year", "1", "", "Calm, engaged", ""],
     )
     assert result.exit_code == 0, result.stderr
     doc = only_session(isolated_env)
@@ -85,13 +86,13 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
         "  stays private, who can read this record, and when you would have to share\n"
         "  information (for example, if someone is at risk of serious harm).\n"
         "- Client: C-0042. Counselor: Sam.\n"
-        "- Read each question to the client and type their answer: a number, then Enter.\n"
-        "  n adds a note to the question, b goes back, s is prefer not to say, ? is help,\n"
-        "  q stops.\n"
+        "- Read each question to the client and type their answer: a number, then Enter\n"
+        "  (y or n on yes-or-no questions). a adds a note to the question, b goes back, s\n"
+        "  is prefer not to say, ? is help, q stops.\n"
         "- The session is saved after every answer. If you are interrupted, it can be\n"
         "  resumed where it stopped.\n"
-        "- This is a screening tool, not a diagnosis. If at any point the client feels\n"
-        "  distressed, you can stop: type q.\n"
+        "- Tell the client: this is a screening tool, not a diagnosis, and they can stop\n"
+        "  at any point if they feel distressed (type q to stop).\n"
         "\n"
         "Help shown for: United Kingdom (chosen with --region). To change it, start again\n"
         "with --region US, UK, CA, AU, IE or INTL.\n"
@@ -99,14 +100,15 @@ def test_a_short_intake_from_start_to_finish(isolated_env: Path) -> None:
     )
     in_order = [
         f"Session {sid} started; saved in {isolated_env / 'sessions'}.",
-        "Question 1 of up to 30.",
+        "Question 1 of up to 32.",
         "Client's answer: 3",
         "Question 2 of 2.",
-        "Client's answer: n",
+        "Client's answer: a",
         "Note on this question (press Enter alone to cancel): Said no use since last year",
         "Note saved with this question (Thoughts of being better off dead or of self-harm).",
         "Client's answer: 1",
-        "Check your answers",
+        "Check the client's answers",
+        "Thoughts of being better off dead or of self-harm: No [note]",
         "Your choice:",
         "General notes",
         "General note (Enter alone to finish): Calm, engaged",
@@ -166,11 +168,11 @@ def test_q_stops_the_session_and_it_can_be_resumed(
 
     resumed = intake("--resume", sid, lines=["", *typed[4:], "", ""])
     assert resumed.exit_code == 0, resumed.stdout[-2000:]
-    assert "4 of 30 questions answered so far" in resumed.stdout
-    assert "Question 5 of 30." in resumed.stdout
+    assert "4 of 32 questions answered so far" in resumed.stdout
+    assert "Question 5 of 32." in resumed.stdout
     assert "Question 4 of" not in resumed.stdout
     doc = only_session(isolated_env)
-    assert doc["status"] == "completed" and len(doc["answers"]) == 30
+    assert doc["status"] == "completed" and len(doc["answers"]) == 32
     kinds = [e["event"] for e in doc["events"]]
     assert kinds[0] == "started" and kinds[5:7] == ["stopped", "resumed"]
     assert kinds[-1] == "completed"
@@ -228,7 +230,7 @@ def test_ctrl_c_saves_in_progress_prints_the_resume_command_and_exits_130(
     )
     resumed = intake("--resume", sid, lines=["", *typed[5:], "", ""])
     assert resumed.exit_code == 0
-    assert "Question 6 of 30." in resumed.stdout
+    assert "Question 6 of 32." in resumed.stdout
     assert only_session(isolated_env)["status"] == "completed"
 
 
@@ -266,7 +268,7 @@ def test_amend_changes_answers_with_the_reason_and_rescores(
     order = list(asked_items(questionnaire, full_answers()))  # type: ignore[arg-type]
     tolerance = str(order.index("tolerance") + 1)
     result = intake(
-        "--amend", sid, "--reason", "client clarified after a break", lines=["", tolerance, "1", ""]
+        "--amend", sid, "--reason", "client clarified after a break", lines=["", tolerance, "2", ""]
     )
     assert result.exit_code == 0, result.stdout[-2000:]
     assert (
@@ -296,7 +298,7 @@ def test_amend_that_opens_questions_asks_them(
     result = intake("--amend", sid, "--reason", "disclosed use", lines=["", "1", "1", *rest, ""])
     assert result.exit_code == 0, result.stdout[-3000:]
     doc = only_session(isolated_env)
-    assert doc["status"] == "amended" and len(doc["answers"]) == 30
+    assert doc["status"] == "amended" and len(doc["answers"]) == 32
     assert {e["reason"] for e in doc["events"] if e["event"] == "amended"} == {"disclosed use"}
     assert doc["result"]["band"] == "low"
 
@@ -337,11 +339,11 @@ def test_ctrl_c_while_amending_keeps_the_changes_made(
     order = list(asked_items(questionnaire, full_answers()))  # type: ignore[arg-type]
     ctrl_c_after(4)  # welcome, pick craving, answer yes, then Ctrl-C at the review
     result = intake(
-        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "1", ""]
+        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "y", ""]
     )
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stderr == (
-        f"\nInterrupted. Session {sid} is saved as amended with 30 answers. "
+        f"\nInterrupted. Session {sid} is saved as amended with 32 answers. "
         f"To go on: ketscreen intake --amend {sid} --reason TEXT\n"
     )
     assert only_session(isolated_env)["answers"]["craving"] == "yes"
@@ -413,7 +415,7 @@ def test_resume_refuses_an_unknown_a_damaged_or_another_version_session(
     other = intake("--resume", sid, lines=[""])
     assert other.exit_code == ExitCode.ERROR
     assert "recorded with questionnaire ketamine 2.0.0" in other.stderr
-    assert "this questionnaire is ketamine 1.0.0" in other.stderr
+    assert "which this ketscreen does not ship" in other.stderr
 
     path.write_text(path.read_text()[:-40])
     before = path.read_bytes()
@@ -475,7 +477,7 @@ def test_typed_notes_are_kept_cleaned_never_discarded(isolated_env: Path) -> Non
     long_note = "x" * 4001
     arrows = "takes it at parties\x1b[D\x1b[D\x1b[Cs\x07"
     result = intake(
-        "--client", "C-1", lines=["", "n", "", "n", long_note, "n", arrows, "3", "1", "", ""]
+        "--client", "C-1", lines=["", "a", "", "note", long_note, "a", arrows, "3", "1", "", ""]
     )
     assert result.exit_code == 0
     assert "No note added." in result.stdout
@@ -514,7 +516,7 @@ def test_stopping_an_amendment_midway_keeps_the_changes_made(
     sid = completed_session(questionnaire)
     order = list(asked_items(questionnaire, full_answers()))  # type: ignore[arg-type]
     result = intake(
-        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "1", "q"]
+        "--amend", sid, "--reason", "r", lines=["", str(order.index("craving") + 1), "yes", "q"]
     )
     assert result.exit_code == 0
     assert f"Session {sid} amended: 1 change saved with the reason." in said(result)
@@ -557,7 +559,8 @@ def test_resuming_a_session_with_a_crisis_answer_shows_it_first(isolated_env: Pa
     assert json.loads(path.read_text())["answers"]["self_harm"] == "past_month"
     result = intake("--resume", path.stem, lines=["", "q"])
     shown = said(result)
-    assert "Earlier in this session the client reported:" in shown
+    assert "Earlier in this session the client reported thoughts of self-harm." in shown
+    assert "For the client: read this to them, or show them the screen." in shown
     assert shown.index("Earlier in this session") < shown.index("resuming session")
 
 

@@ -21,7 +21,7 @@ NO_USE = "\n3\n1\n\n\n"  # welcome, no use, no self-harm thoughts, review, finis
 def test_run_in_plain_mode_when_not_a_terminal() -> None:
     result = runner.invoke(app, ["run", "--region", "UK"], input=NO_USE)
     assert result.exit_code == 0, result.stderr
-    assert "Question 1 of up to 30" in result.stdout
+    assert "Question 1 of up to 32" in result.stdout
     assert "No ketamine use in the past year" in result.stdout
     assert "\x1b[" not in result.stdout and "╭" not in result.stdout
     assert result.stderr == ""

@@ -18,8 +18,16 @@ from ketscreen.ui.interview_screen import (
     run_interview,
 )
 from ketscreen.ui.terminal import InputEnded, Terminal, want_plain
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import output, run, terminal
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 UK = load_resources()["UK"]
 
@@ -62,7 +70,12 @@ def test_flags_are_known_mid_interview(questionnaire: Questionnaire) -> None:
         ("use_12m", "1 2", None),
         ("use_12m", "maybe", None),
         ("craving", "y", "yes"),
-        ("craving", "2", "no"),
+        ("craving", "1", "no"),  # no is choice 1 on every yes/no question (#12)
+        ("craving", "2", "yes"),
+        ("craving", "n", "no"),
+        ("craving", "No", "no"),
+        ("abdominal_pain", "1", "no"),
+        ("abdominal_pain", "no", "no"),
         ("routes", "3 1", ("snort", "inject")),
         ("routes", "1,3,3", ("snort", "inject")),
         ("routes", "1; 5", ("snort", "other")),
@@ -157,21 +170,21 @@ def test_extra_key_for_a_note_on_the_current_question(questionnaire: Questionnai
     def add_note(term: Terminal, interview: Interview, item: Item) -> None:
         notes[item.id] = term.ask("Note:")
 
-    term = terminal(["n", "client unsure about dates", "1", "q"])
+    term = terminal(["a", "client unsure about dates", "1", "note", "second", "q"])
     options = InterviewOptions(
         prompt="Client's answer:",
-        extra_keys=(ExtraKey("n", "add a note", add_note),),
+        extra_keys=(ExtraKey("a", "add a note", add_note, word="note"),),
     )
     assert run_interview(term, Interview(questionnaire), UK, options) is False
-    assert notes == {"use_12m": "client unsure about dates"}
+    assert notes == {"use_12m": "client unsure about dates", "freq_3m": "second"}
     out = output(term)
-    assert "Other keys: n add a note, ? help, q quit." in out
-    assert "Client's answer: n\nNote: client unsure about dates\nClient's answer: 1\n" in out
+    assert "Other keys: a add a note, ? help, q quit." in out
+    assert "Client's answer: a\nNote: client unsure about dates\nClient's answer: 1\n" in out
     # stopping is reported to the caller, which decides what to say
     assert "Nothing was saved" not in out
 
 
-@pytest.mark.parametrize("key", ["b", "q", "1", "", "ab"])
+@pytest.mark.parametrize("key", ["b", "q", "1", "", "ab", "y", "n"])
 def test_extra_keys_cannot_shadow_the_standard_keys(key: str) -> None:
     with pytest.raises(ValueError, match="one character"):
         ExtraKey(key, "x", lambda term, interview, item: None)
@@ -212,10 +225,10 @@ def test_review_screen_keys(questionnaire: Questionnaire) -> None:
     term = terminal(["?", "x", "31", "b", "", "q"])
     assert run_interview(term, Interview(questionnaire, full_answers()), UK) is False
     out = output(term)
-    assert "Your choice: ?\nHelp\n- a number: change that answer\n" in out
+    assert "Your choice: ?\nHelp\n- a number, then Enter: change that answer" in out
     assert (
         'Your choice: x\n"x" is not a choice here. Type a number from 1 to 30, or press '
-        "Enter to see your\nresult; or b (back), ? (help), q (quit).\n"
+        "Enter; or b\n(back), ? (help), q (quit).\n"
     ) in out
     assert 'Your choice: 31\n"31" is not a choice here.' in out
     # b goes back to the last question; Enter keeps its answer and returns to the review

@@ -10,15 +10,23 @@ import pytest
 
 from ketscreen import __version__
 from ketscreen.core.model import Questionnaire
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import keys_for, run
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 NO_USE_TRANSCRIPT = """\
 
 Ketamine use self-check
 A private check of warning signs linked to ketamine use: how often you use it,
 signs that it is getting harder to control, effects on your body and mind, and
-risky ways of using. It takes about five minutes. It is not a diagnosis.
+risky ways of using.
 
 - This is a screening tool, not a diagnosis. It shows warning signs and where to
   find help.
@@ -26,8 +34,8 @@ risky ways of using. It takes about five minutes. It is not a diagnosis.
 - Private: your answers stay on this computer. Nothing is sent, and nothing is
   saved unless you choose to save it.
 - If at any point you feel distressed, you can stop: type q at any question.
-- Answer by typing a number and pressing Enter. b goes back, s is prefer not to
-  say, ? is help.
+- Answer by typing a number and pressing Enter (on yes-or-no questions, y or n
+  works too). b goes back, s is prefer not to say, ? is help.
 
 Help shown for: United Kingdom (chosen with --region). To change it, start again
 with --region US, UK, CA, AU, IE or INTL.
@@ -38,7 +46,6 @@ Your use of ketamine. Question 1 of up to 30.
 Ketamine is also called K, ket or special K. Answer for yourself. There are no
 right or wrong answers, and you can stop at any time.
 
-About the past 12 months.
 In the past 12 months, have you used ketamine (K, ket, special K) in a way that
 was not prescribed for you?
 "Not prescribed" includes any use without a prescription, and using more than a
@@ -57,7 +64,6 @@ How you are feeling. Question 2 of 2.
 We ask everyone this question, so we can show you the right support. If it is
 hard to answer, you can choose "prefer not to say".
 
-About the past month.
 In the past month, have you had thoughts that you would be better off dead, or
 thoughts of harming yourself or ending your life?
 Many people have thoughts like these at hard times, and help works. If you are
@@ -73,14 +79,12 @@ Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)
 Your answer: 1
 
 Check your answers
-This is everything you answered. To change an answer, type its number. When you
-are happy with them, press Enter to see your result.
+This is everything you answered. Is it right?
 
 1. Ketamine use in the past 12 months: No
 2. Thoughts of being better off dead or of self-harm: No
 
-Type a number from 1 to 2 and press Enter to change that answer, or press Enter
-to see your result. Other keys: b back, ? help, q quit.
+Type a number to change that answer. Enter: the result. b back, ? help, q quit.
 Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)
 Your choice:
 
@@ -92,14 +96,21 @@ What you can do next
 What we suggest: Thank you for checking. If you are worried about ketamine in
 the future, or about someone else's use, the services below can help.
 
-Help in United Kingdom
+Services and helplines: United Kingdom
 - Emergency services (emergency): Call 999 (24/7)
 - Samaritans (crisis support): Call 116 123 (24/7, free)
 - Shout (crisis support): Text SHOUT to 85258 (24/7)
+- Childline (for young people under 19) (crisis support): Call 0800 1111, or go
+  to childline.org.uk (24/7, free and confidential)
 - FRANK (drug help): Call 0300 123 6600, or text 82111 (24/7 by phone; live chat
   2pm to 6pm)
-- NHS 111 (urgent medical help): Call 111, or go to 111.nhs.uk (24/7, for urgent
-  medical help)
+- NHS 111 (England and Wales) (urgent medical help): Call 111, or go to
+  111.nhs.uk (24/7, for urgent medical help)
+- NHS 24 (Scotland) (urgent medical help): Call 111 (24/7, free, for urgent care
+  that is not an emergency)
+- GP Out of Hours (Northern Ireland) (urgent medical help): Call your GP
+  surgery's number when it is closed, or see nidirect.gov.uk (Weekdays 6pm to
+  8am, weekends and public holidays)
 
 This is a screening tool, not a diagnosis. Only a trained professional can
 diagnose a substance use problem. Bring your result to a doctor or counselor to
@@ -108,10 +119,10 @@ start that conversation.
 Questionnaire ketamine version 1.0.0 (sha256 {sha12}), ketscreen {version},
 scored 2026-11-21T12:00:00Z.
 
-Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)
-
 To keep this result, you can save a copy: type t for a text file or h for a web
 page. Nothing is saved otherwise.
+
+Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)
 Save a copy (t or h), or press Enter to finish:
 """
 
@@ -141,7 +152,7 @@ def test_no_use_whole_transcript(questionnaire: Questionnaire) -> None:
 def test_prescribed_only(questionnaire: Questionnaire) -> None:
     screen = run(questionnaire, ["", "2", "1", "", ""])
     assert "How you are feeling. Question 2 of 2." in screen.out
-    result_screen = between(screen.out, "Your choice:\n", "Help in United Kingdom")
+    result_screen = between(screen.out, "Your choice:\n", "Services and helplines: United Kingdom")
     assert result_screen == (
         "Your choice:\n"
         "\n"
@@ -163,17 +174,21 @@ SEVERE_CRISIS_RESULT = """\
 Support is available now
 If you are in danger now, call 999.
 Thank you for telling us. You do not have to go through this alone.
-Talk to someone now. These services are free and confidential:
+Talk to someone now. These crisis lines are free and confidential:
 - Samaritans: Call 116 123 (24/7, free)
 - Shout: Text SHOUT to 85258 (24/7)
-- Emergency services: Call 999 (24/7)
+- Childline (for young people under 19): Call 0800 1111, or go to
+  childline.org.uk (24/7, free and confidential)
+If you can, stay with someone you trust, and keep away from ketamine, alcohol
+and other drugs while you feel like this.
 
 Get medical advice today
 Some of what you reported needs a doctor's advice today, not later.
 - Blood in urine
 - Severe stomach cramps
-Where to go: NHS 111 (call 111 or go to 111.nhs.uk); call 999 if it is an
-emergency
+Where to go: NHS 111 in England and Wales (call 111 or go to 111.nhs.uk); NHS 24
+on 111 in Scotland; in Northern Ireland your GP, or GP Out of Hours when the
+surgery is closed; call 999 if it is an emergency
 
 Your result
 Many warning signs
@@ -229,14 +244,21 @@ If someone else is in trouble: If someone will not respond, is breathing slowly
 or has stopped breathing, or is having a seizure, call the emergency number now
 and stay with them.
 
-Help in United Kingdom
+Services and helplines: United Kingdom
 - Emergency services (emergency): Call 999 (24/7)
 - Samaritans (crisis support): Call 116 123 (24/7, free)
 - Shout (crisis support): Text SHOUT to 85258 (24/7)
+- Childline (for young people under 19) (crisis support): Call 0800 1111, or go
+  to childline.org.uk (24/7, free and confidential)
 - FRANK (drug help): Call 0300 123 6600, or text 82111 (24/7 by phone; live chat
   2pm to 6pm)
-- NHS 111 (urgent medical help): Call 111, or go to 111.nhs.uk (24/7, for urgent
-  medical help)
+- NHS 111 (England and Wales) (urgent medical help): Call 111, or go to
+  111.nhs.uk (24/7, for urgent medical help)
+- NHS 24 (Scotland) (urgent medical help): Call 111 (24/7, free, for urgent care
+  that is not an emergency)
+- GP Out of Hours (Northern Ireland) (urgent medical help): Call your GP
+  surgery's number when it is closed, or see nidirect.gov.uk (Weekdays 6pm to
+  8am, weekends and public holidays)
 
 This is a screening tool, not a diagnosis. Only a trained professional can
 diagnose a substance use problem. Bring your result to a doctor or counselor to
@@ -244,8 +266,6 @@ start that conversation.
 
 Questionnaire ketamine version 1.0.0 (sha256 {sha12}), ketscreen {version},
 scored 2026-11-21T12:00:00Z.
-
-Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)
 """
 
 
@@ -271,8 +291,9 @@ def test_severe_with_urgent_flags_puts_them_above_the_band(questionnaire: Questi
         "Some of what you reported needs a doctor's advice today, not later.\n"
         "- Blood in urine\n"
         "- Severe stomach cramps\n"
-        "Where to go: NHS 111 (call 111 or go to 111.nhs.uk); call 999 if it is an\n"
-        "emergency"
+        "Where to go: NHS 111 in England and Wales (call 111 or go to 111.nhs.uk); NHS 24\n"
+        "on 111 in Scotland; in Northern Ireland your GP, or GP Out of Hours when the\n"
+        "surgery is closed; call 999 if it is an emergency"
     )
 
 
@@ -282,10 +303,11 @@ Your answer: 3
 Support is available now
 If you are in danger now, call 911.
 Thank you for telling us. You do not have to go through this alone.
-Talk to someone now. These services are free and confidential:
+Talk to someone now. These crisis lines are free and confidential:
 - 988 Suicide & Crisis Lifeline: Call or text 988, or chat at 988lifeline.org
   (24/7)
-- Emergency services: Call 911 (24/7)
+If you can, stay with someone you trust, and keep away from ketamine, alcohol
+and other drugs while you feel like this.
 Need to talk to someone now? 988 Suicide & Crisis Lifeline: Call or text 988, or
 chat at 988lifeline.org (24/7)
 When you are ready, press Enter to go on, or q to stop:
@@ -318,11 +340,14 @@ def test_self_harm_past_month_panel_and_no_reassuring_headline_above_it(
     assert panel == (
         "Support is available now\n"
         "Thank you for telling us. Please talk to someone today.\n"
-        "These services are free and confidential:\n"
+        "These crisis lines are free and confidential:\n"
         "- Samaritans: Call 116 123 (24/7, free)\n"
         "- Shout: Text SHOUT to 85258 (24/7)\n"
-        "- Emergency services: Call 999 (24/7)\n"
+        "- Childline (for young people under 19): Call 0800 1111, or go to\n"
+        "  childline.org.uk (24/7, free and confidential)\n"
         "If you are in danger now, call 999.\n"
+        "If you can, stay with someone you trust, and keep away from ketamine, alcohol\n"
+        "and other drugs while you feel like this.\n"
         "Need to talk to someone now? Samaritans: Call 116 123 (24/7, free)\n"
     )
     # the crisis panel comes before the review screen, and first on the result
@@ -334,15 +359,15 @@ def test_self_harm_past_month_panel_and_no_reassuring_headline_above_it(
 
 
 def test_back_and_change_an_answer_so_follow_ups_disappear(questionnaire: Questionnaire) -> None:
-    typed = ["", "1", "4", "1 3", "b", "b", "b", "3", "1", "", ""]
+    typed = ["", "1", "4", "1 3", "b", "b", "b", "3", "y", "1", "", ""]
     screen = run(questionnaire, typed)
-    assert between(screen.out, "Your answer: 1 3\n", "About the past 12 months") == (
+    assert between(screen.out, "Your answer: 1 3\n", "Have you often used more") == (
         "Your answer: 1 3\n"
         "\n"
         "Warning signs. Question 4 of 30.\n"
         "These questions are about the past 12 months. Many people who use ketamine\n"
         "notice some of these. Answer yes or no.\n"
-        "\n"
+        "\n"  # no "About the past 12 months." under an intro that says so
     )
     # three times back: the multi-select, the frequency, then the first question, each
     # showing the answer given
@@ -351,11 +376,16 @@ def test_back_and_change_an_answer_so_follow_ups_disappear(questionnaire: Questi
     assert "1. Yes  (your answer now)\n" in screen.out
     assert between(screen.out, "Your answer: 3\n", "We ask everyone") == (
         "Your answer: 3\n"
+        'With "No" as the answer, 2 questions you have answered no longer apply, and\n'
+        "their answers will be set aside. If you change this answer back before the end,\n"
+        "they come back.\n"
+        'Type y to change it, or press Enter to keep "Yes": y\n'
         "\n"
-        "Because of that change, 2 questions no longer apply; their answers were removed.\n"
+        "Because of that change, 2 questions no longer apply; their answers were set\n"
+        "aside (change it back to bring them back).\n"
         "How you are feeling. Question 2 of 2.\n"
     )
-    review = between(screen.out, "Check your answers", "Type a number from")
+    review = between(screen.out, "Check your answers", "Type a number to change")
     assert review.endswith(
         "1. Ketamine use in the past 12 months: No\n"
         "2. Thoughts of being better off dead or of self-harm: No\n"
@@ -472,13 +502,10 @@ def test_help_key_explains_the_keys_and_the_question(questionnaire: Questionnair
     screen = run(questionnaire, ["", "?", "q"])
     assert between(screen.out, "Your answer: ?\n", "Your answer: q") == (
         "Your answer: ?\n"
-        "Help\n"
-        '"Not prescribed" includes any use without a prescription, and using more than a\n'
-        'doctor prescribed. Choose "only as prescribed" if a doctor gave you ketamine and\n'
-        "you used it exactly as they said.\n"
-        "- Type a number and press Enter.\n"
-        "- ?: help\n"
-        "- q: quit: stop now\n"
+        "Help\n"  # not the question's help again: it is on the screen already
+        "- Type the number of your answer, 1 to 3.\n"
+        "- q: stop the check now; nothing is saved\n"
+        "- The words back, skip, help, quit work too.\n"
     )
 
 
@@ -551,14 +578,18 @@ def test_going_back_to_a_declined_question_says_so(questionnaire: Questionnaire)
 def test_a_change_on_the_review_that_removes_answers_is_announced_there(
     questionnaire: Questionnaire,
 ) -> None:
-    typed = ["", *keys_for(questionnaire, full_answers()), "1", "3", "", ""]
+    typed = ["", *keys_for(questionnaire, full_answers()), "1", "3", "yes", "", ""]
     screen = run(questionnaire, typed)
     after_review = screen.out[screen.out.index("Your choice: 1") :]
     assert between(after_review, "Your answer: 3\n", "This is everything") == (
         "Your answer: 3\n"
+        'With "No" as the answer, 28 questions you have answered no longer apply, and\n'
+        "their answers will be set aside. If you change this answer back before the end,\n"
+        "they come back.\n"
+        'Type y to change it, or press Enter to keep "Yes": yes\n'
         "\n"
-        "Because of that change, 28 questions no longer apply; their answers were\n"
-        "removed.\n"
+        "Because of that change, 28 questions no longer apply; their answers were set\n"
+        "aside (change it back to bring them back).\n"
         "Check your answers\n"
     )
     assert screen.result is not None and screen.result.band == "no_recent_use"
@@ -576,12 +607,11 @@ def test_help_on_a_choose_all_question(questionnaire: Questionnaire) -> None:
     assert between(screen.out, "Your answer: ?\n", "Your answer: q") == (
         "Your answer: ?\n"
         "Help\n"
-        "- Type one or more numbers (like 1 3) and press Enter.\n"
-        "- Choose all that apply: separate the numbers with spaces.\n"
-        "- b: back\n"
+        "- Choose all that apply: type their numbers with spaces between, like 1 3.\n"
+        "- b: back to the question before; your answers are kept\n"
         "- s: prefer not to say: that is fine, the question is left out of your result\n"
-        "- ?: help\n"
-        "- q: quit: stop now\n"
+        "- q: stop the check now; nothing is saved\n"
+        "- The words back, skip, help, quit work too.\n"
     )
 
 

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 from ketscreen import AnswerError, QuestionnaireError, load_questionnaire, score
 from ketscreen.core.model import DECLINED
 from ketscreen.core.yamlsafe import load_yaml
-from ketscreen.io.files import data_dir
-from ketscreen.io.questionnaires import parse_questionnaire
+from ketscreen.io.questionnaires import builtin_path, parse_questionnaire
 from tests.strategies import arbitrary_answers, valid_answers
 
 Q = load_questionnaire()
 SEVERITY = ["low", "mild", "moderate", "severe"]
 CRITERIA = Q.scores[0].items
-ORIGINAL = (data_dir() / "ketamine.yaml").read_bytes()
+ORIGINAL = builtin_path().read_bytes()
 FIXED = "2026-01-01T00:00:00Z"
 
 

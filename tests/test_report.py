@@ -14,7 +14,15 @@ from ketscreen.io.sessions import Session
 from ketscreen.ui.reports import ReportFormat, format_for_path, formatter_for, render_report
 from ketscreen.ui.reports.as_markdown import escape
 from ketscreen.ui.result_view import DISCLAIMER
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 SID = "20261121-100000-abcde"
 
@@ -39,6 +47,9 @@ def run(
 @pytest.fixture
 def crisis(questionnaire: Questionnaire) -> Session:
     session = run(questionnaire, {"use_12m": "no", "self_harm": "now"})
+    session.add_safety_note(
+        "self_harm", "now", "emergency", "Stayed with the client; crisis team called", at=at(2)
+    )
     session.add_note("Safety plan made; crisis line called together.", "self_harm", at=at(3))
     return session
 
@@ -97,6 +108,20 @@ If you are in danger now, call your emergency number. You do not have to go
 through this alone.
 
 - Thoughts of suicide or self-harm right now
+
+[For the counselor: safety protocol]
+
+- The client reported thoughts of suicide or self-harm right now.
+- Assess now: ask about a plan, intent, means and past attempts, for example
+  with the C-SSRS screener or the ASQ brief suicide safety assessment.
+- Do not leave the client alone.
+- Follow your service's own protocol.
+- Record what was done in the safety note.
+
+Time                  About                         Safety note
+--------------------  ----------------------------  ----------------------------
+2026-11-21 10:02 UTC  Thoughts of being better off  Stayed with the client;
+                      dead or of self-harm          crisis team called
 
 RESULT
 ------
@@ -240,6 +265,9 @@ def test_an_unfinished_session_says_so(questionnaire: Questionnaire, fmt: Report
         assert "IN PROGRESS: this session is not finished" in plain(fmt, text)
         assert "Questions not answered yet: 28." in plain(fmt, text)
         assert "Not answered" in text
+        words = plain(fmt, text)
+        assert "NOT ASSESSED: Not finished: the safety question was not asked" in words
+        assert "No flags were raised." not in words
 
 
 @pytest.mark.parametrize("fmt", list(ReportFormat))
@@ -253,7 +281,8 @@ def test_a_session_with_no_answer_yet(questionnaire: Questionnaire, fmt: ReportF
     else:
         words = plain(fmt, text)
         assert "No result yet: the first question has not been answered." in words
-        assert "No flags were raised." in words
+        assert "NOT ASSESSED: no question has been answered yet." in words
+        assert "No flags were raised." not in words
         assert "No notes." in words
         assert "No guidance yet" in words
         assert "not recorded" in words  # no counselor
@@ -327,6 +356,7 @@ def test_json_is_stable_and_machine_readable(busy: Session) -> None:
         "criteria",
         "sections",
         "notes",
+        "safety_notes",
         "amendments",
         "guidance",
         "region",

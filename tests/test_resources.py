@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,17 @@ runner = CliRunner()
 
 EXPECTED_NUMBERS = {
     "US": ["911", "988", "1-800-662-4357", "1-800-487-4889", "1-800-222-1222"],
-    "UK": ["999", "111", "116 123", "0300 123 6600", "82111", "85258"],
-    "CA": ["911", "988", "1-888-688-6677"],
-    "AU": ["000", "13 11 14", "1800 250 015", "13 11 26"],
-    "IE": ["112 or 999", "116 123", "1800 459 459", "50808"],
+    "UK": ["999", "111", "116 123", "0300 123 6600", "82111", "85258", "0800 1111"],
+    "CA": ["911", "988", "1-888-688-6677", "1-800-668-6868", "686868", "1-844-764-7669"],
+    "AU": ["000", "13 11 14", "1800 250 015", "13 11 26", "1800 55 1800", "13 92 76"],
+    "IE": ["112 or 999", "116 123", "1800 459 459", "50808", "1800 247 247", "1800 66 66 66"],
     "INTL": ["findahelpline.com"],
+}
+ADDED_IN_1_1 = {
+    "UK": {"nhs24", "ni_gp_ooh", "childline"},
+    "CA": {"kids_help_phone", "poison", "nors"},
+    "AU": {"yarn13", "kids_helpline"},
+    "IE": {"pieta", "childline"},
 }
 
 
@@ -38,7 +45,20 @@ def test_every_region_has_its_checked_numbers(code: str) -> None:
         assert number in contacts
     assert region.crisis_line.kind == "crisis"
     assert region.of_kind("emergency")
-    assert all(s.checked == "2026-11" for s in region.services)
+    for service in region.services:
+        # when, and in what public source, each entry was confirmed
+        assert re.fullmatch(r"20\d\d-\d\d, .{10,}", service.checked), service.id
+        if service.id in ADDED_IN_1_1.get(code, set()):
+            assert service.checked.startswith("2026-12, "), service.id
+            assert "." in service.checked.split(", ", 1)[1]  # names a page
+
+
+def test_uk_urgent_care_names_each_nation_and_nors_says_what_it_does() -> None:
+    resources = load_resources()
+    route = resources["UK"].urgent_care
+    assert "England and Wales" in route and "NHS 24" in route and "Northern Ireland" in route
+    nors = next(s for s in resources["CA"].services if s.id == "nors")
+    assert "stays on the line" in nors.contact
 
 
 @pytest.mark.parametrize(
@@ -84,7 +104,7 @@ def test_resources_command_shows_the_region(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("KETSCREEN_REGION", "uk")
     result = runner.invoke(app, ["resources"], env={"COLUMNS": "100"})
     assert result.exit_code == 0
-    assert "Help in United Kingdom (UK), from KETSCREEN_REGION" in result.stdout
+    assert "Services and helplines: United Kingdom (UK), from KETSCREEN_REGION" in result.stdout
     for text in ("Samaritans", "116 123", "FRANK", "NHS 111", "Call 999"):
         assert text in result.stdout
 
@@ -96,7 +116,7 @@ def test_resources_command_warns_on_a_bad_environment_value(
     result = runner.invoke(app, ["resources"])
     assert result.exit_code == 0
     assert "Warning: KETSCREEN_REGION='nowhere' is not known" in result.stderr
-    assert "Help in International (INTL), no region detected" in result.stdout
+    assert "Services and helplines: International (INTL), no region detected" in result.stdout
 
 
 SHIPPED = (data_dir() / "resources.yaml").read_text(encoding="utf-8")
@@ -113,8 +133,8 @@ SHIPPED = (data_dir() / "resources.yaml").read_text(encoding="utf-8")
             "kind must be one of emergency, crisis, drugs, medical, poison",
         ),
         (
-            "crisis_line: samaritans\n    urgent_care: NHS",
-            "crisis_line: frank\n    urgent_care: NHS",
+            "crisis_line: samaritans\n    urgent_care: >-\n      NHS",
+            "crisis_line: frank\n    urgent_care: >-\n      NHS",
             "region UK: crisis_line must name one of its crisis services",
         ),
         ("        hours: 24/7, free\n", "        hour: 24/7, free\n", "unknown key 'hour'"),

@@ -24,11 +24,18 @@ from ketscreen.ui.result_view import (
     result_html,
     result_text,
 )
-from ketscreen.ui.safety import footer
-from ketscreen.ui.screener import show_paged
+from ketscreen.ui.screener import show_result
 from ketscreen.ui.terminal import Terminal
-from tests.conftest import full_answers
+from tests.conftest import full_answers_100 as full_answers
 from tests.interview_helpers import SCORED_AT, keys_for, run, tidy
+
+
+@pytest.fixture
+def questionnaire(questionnaire_100: Questionnaire) -> Questionnaire:
+    """These transcripts and layouts were written for 1.0.0, which still ships and must
+    keep working; 1.1.0's own screens are covered in tests/test_content_1_1.py."""
+    return questionnaire_100
+
 
 UK = load_resources()["UK"]
 
@@ -84,13 +91,13 @@ def test_not_now_with_risk_flags_shows_the_steps_once_with_the_alerts(
     assert text.index("What helps: Do not mix ketamine", risk) < text.index("What you can do next")
 
 
-def test_thinking_gives_the_band_advice_then_pros_and_cons(questionnaire: Questionnaire) -> None:
-    result = result_of(questionnaire, readiness="thinking")
-    assert titles(questionnaire, result) == [
-        "What we suggest",
-        "Where you are now",
-        "If someone else is in trouble",
-    ]
+@pytest.mark.parametrize("readiness", ["thinking", "ready", "already_trying"])
+def test_where_you_are_now_always_comes_before_what_we_suggest(
+    questionnaire: Questionnaire, readiness: str
+) -> None:
+    """The two never swap places from one result to another (#12)."""
+    result = result_of(questionnaire, readiness=readiness)
+    assert titles(questionnaire, result)[:2] == ["Where you are now", "What we suggest"]
 
 
 @pytest.mark.parametrize("readiness", ["ready", "already_trying"])
@@ -147,13 +154,13 @@ def test_withdrawal_and_secrecy_are_signs_but_not_counted(questionnaire: Questio
 def test_urgent_flags_give_the_regions_route(questionnaire: Questionnaire, region: str) -> None:
     result = result_of(questionnaire, urine_retention="yes")
     buffer = StringIO()
-    console = Console(file=buffer, width=200, color_system=None, theme=THEME)
+    console = Console(file=buffer, width=400, color_system=None, theme=THEME)
     chosen = load_resources()[region]
     render_result(console, questionnaire, result, chosen, plain=True)
     text = buffer.getvalue()
     assert f"Where to go: {chosen.urgent_care}\n" in text
     assert text.index("Get medical advice today") < text.index("Your result")
-    assert f"Help in {chosen.name}" in text
+    assert f"Services and helplines: {chosen.name}" in text
 
 
 @pytest.mark.parametrize("width", [60, 100, 120])
@@ -170,7 +177,7 @@ def test_result_layout_at_each_width(questionnaire: Questionnaire, width: int, p
         text.index("See a doctor"),
         text.index("Lower your risk"),
         text.index("What you can do next"),
-        text.index("Help in United Kingdom"),
+        text.index("Services and helplines: United Kingdom"),
         text.index("This is a screening tool"),
         text.index("Questionnaire ketamine version 1.0.0"),
         text.rindex("Need to talk to someone now?"),
@@ -214,9 +221,12 @@ def test_text_copy_is_the_plain_result(questionnaire: Questionnaire) -> None:
 
 def test_html_copy_is_a_self_contained_page(questionnaire: Questionnaire) -> None:
     page = result_html(questionnaire, severe_crisis(questionnaire), UK)
-    assert "<title>Ketamine use self-check: result</title>" in page
-    assert "Many warning signs" in page and "Support is available now" in page
-    assert "<script" not in page and "http" not in page.split("<body", 1)[0].lower()
+    assert "<title>Ketamine use self-check: your result</title>" in page
+    assert '<html lang="en">' in page and "@media print" in page
+    assert "<h2>Support is available now</h2>" in page and "<p>Many warning signs</p>" in page
+    assert "<pre" not in page and not re.search("[╭╰│━]", page)  # not a dump of boxes
+    assert "<script" not in page and "://" not in page.split("<body", 1)[0]
+    assert "Content-Security-Policy" in page  # the report's page: nothing is fetched
 
 
 def _mode(path: Path) -> int:
@@ -234,8 +244,8 @@ def test_save_a_text_copy_only_when_asked(
     assert _mode(saved) == 0o600
     assert (
         "Save a copy (t or h), or press Enter to finish: t "
-        "Save a text file to which file? Press Enter for ketscreen-result.txt: "
-        f"Saved a copy to {saved}. Only your user account can open it (file mode 0600). "
+        "Save a text file to which file? Press Enter for ketscreen-result.txt, or type b to "
+        f"go back: Saved a copy to {saved}. Only your user account can open it (file mode 0600). "
         "Save another copy (t or h), or press Enter to finish:"
     ) in " ".join(screen.out.split())
     assert os.listdir(tmp_path) == ["ketscreen-result.txt"]
@@ -256,23 +266,60 @@ def test_an_existing_file_is_never_replaced_silently(
     kept.write_text("precious", encoding="utf-8")
     replaced = tmp_path / "old.txt"
     replaced.write_text("old", encoding="utf-8")
+    other = tmp_path / "other.html"
     typed = ["", "3", "1", ""]
-    typed += ["h", str(kept), ""]  # exists: Enter keeps it
-    typed += ["h", str(tmp_path)]  # a folder
-    typed += ["x"]  # not a choice
+    typed += ["h", str(kept), "", str(other)]  # exists: Enter asks for another name
+    typed += ["h", str(tmp_path), "b"]  # a folder; b goes back to the choices
+    typed += ["Xyz Not A Choice, Typed As Is"]  # not a choice
     typed += ["t", str(replaced), "y"]  # exists: y replaces it
-    typed += ["t", str(tmp_path / "no-such-folder" / "r.txt")]  # cannot be written
+    typed += ["t", str(tmp_path / "no-such-folder" / "r.txt"), "back"]  # cannot be written
     typed += [""]
     screen = run(questionnaire, typed, width=200)
     assert kept.read_text(encoding="utf-8") == "precious"
+    assert other.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert replaced.read_text(encoding="utf-8").startswith("Your result\n")
     assert _mode(replaced) == 0o600
     out = " ".join(screen.out.split())
-    assert f"{kept} already exists. Type y to replace it, or press Enter to choose" in out
+    assert (
+        f"{kept} already exists. Type y to replace it, or type another file name "
+        "(Enter: choose again): Save a web page (HTML) to which file?"
+    ) in out
+    assert f"Saved a copy to {other}." in out
     assert f"{tmp_path} is a folder; give a file name." in out
-    assert '"x" is not a choice here. Type t, h, or press Enter.' in out
+    assert '"Xyz Not A Choice, Typed As Is" is not a choice here.' in out
     assert "Could not save: " in out and "no such folder" in out
-    assert sorted(os.listdir(tmp_path)) == ["mine.html", "old.txt"]
+    assert sorted(os.listdir(tmp_path)) == ["mine.html", "old.txt", "other.html"]
+
+
+def test_a_name_typed_where_y_or_enter_was_asked_is_the_other_name(
+    questionnaire: Questionnaire, tmp_path: Path
+) -> None:
+    kept = tmp_path / "mine.txt"
+    kept.write_text("precious", encoding="utf-8")
+    other = tmp_path / "second.txt"
+    typed = ["", "3", "1", "", "t", str(kept), str(other), ""]
+    screen = run(questionnaire, typed, width=200)
+    assert kept.read_text(encoding="utf-8") == "precious"
+    assert other.read_text(encoding="utf-8").startswith("Your result\n")
+    assert "is not a choice" not in screen.out
+
+
+def test_a_file_name_at_the_choice_saves_that_kind(
+    questionnaire: Questionnaire, tmp_path: Path
+) -> None:
+    page = tmp_path / "Result Copy.HTML"
+    screen = run(questionnaire, ["", "3", "1", "", str(page), ""], width=200)
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "is not a choice" not in screen.out
+
+
+def test_bad_input_at_the_save_choice_is_echoed_as_typed_and_cut_with_dots(
+    questionnaire: Questionnaire,
+) -> None:
+    typed = "Please Save This Somewhere Safe For Me, Thank You Very Much"
+    screen = run(questionnaire, ["", "3", "1", "", typed, ""], width=200)
+    out = " ".join(screen.out.split())
+    assert f'"{typed[:40]}..." is not a choice here.' in out
 
 
 # -- paging in a real (rich) terminal ------------------------------------------------------
@@ -281,27 +328,27 @@ def test_an_existing_file_is_never_replaced_silently(
 def test_a_long_result_is_shown_a_page_at_a_time_with_the_footer_on_each(
     questionnaire: Questionnaire,
 ) -> None:
-    from ketscreen.ui.result_view import result_renderables
+    from ketscreen.ui.result_view import result_parts
 
     buffer = StringIO()
     console = Console(
         file=buffer, width=60, height=24, force_terminal=True, color_system=None, theme=THEME
     )
     term = Terminal(console, StringIO("\n" * 10), plain=False)
-    parts = result_renderables(
+    parts = result_parts(
         questionnaire, severe_crisis(questionnaire), UK, plain=False, with_footer=False
     )
-    show_paged(term, parts, footer(UK, plain=False))
+    show_result(term, parts, UK)
     pages = buffer.getvalue().split("\x1b[2J\x1b[H")  # each new page clears the screen
     first = pages[0].splitlines()
-    assert first[0].startswith("╭─ Support is available now")
+    assert first[0].startswith("Support is available now")  # unboxed: 60x24 is short
     assert len(first) <= 24
     # every rendered line ends where it should: list items start their own lines
-    everything = buffer.getvalue().splitlines()
+    everything = buffer.getvalue().replace("\x1b[2J\x1b[H", "").splitlines()
     assert "Warning signs you reported" in everything
     assert "• Used more, or for longer, than you meant to" in everything
     assert all(len(line) <= 60 for line in everything)
-    prompts = re.findall(r"Press Enter to read on \(page (\d+) of (\d+)\):", buffer.getvalue())
+    prompts = re.findall(r"Page (\d+) of (\d+): press Enter for more", buffer.getvalue())
     total = int(prompts[0][1])
     assert total >= 4 and [int(n) for n, _ in prompts] == list(range(1, total))
     assert len(pages) == total

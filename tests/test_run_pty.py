@@ -46,7 +46,7 @@ def test_a_whole_check_in_a_terminal(child: pexpect.spawn, tmp_path: Path) -> No
     child.expect_exact("Press Enter to start, or type q to stop:")
     assert "\x1b[" in child.before  # a terminal: colour and boxes
     child.sendline("")
-    child.expect_exact("Question 1 of up to 30")
+    child.expect_exact("Question 1 of up to 32")
     child.expect_exact("Your answer:")
     child.sendline("3")
     child.expect_exact("Question 2 of 2")
@@ -62,7 +62,9 @@ def test_a_whole_check_in_a_terminal(child: pexpect.spawn, tmp_path: Path) -> No
     child.sendline("")
     child.expect_exact("Support is available now")
     child.expect_exact("No ketamine use in the past year")
-    child.expect_exact("Save a copy (t or h), or press Enter to finish:")
+    save = "Save a copy (t or h), or press Enter to finish:"
+    while child.expect_exact(["Press Enter to read on", save]) == 0:
+        child.sendline("")  # a long result is shown a page at a time
     child.sendline("")
     child.expect(pexpect.EOF)
     child.close()
@@ -98,11 +100,40 @@ def test_a_long_result_pages_in_a_small_terminal(tmp_path: Path) -> None:
         child.expect_exact("Support is available now")
         child.expect_exact("If you are in danger now, call 999.")
         child.expect_exact("Need to talk to someone now?")
-        child.expect(r"Press Enter to read on \(page 1 of (\d+)\):")
+        child.expect(r"Page 1 of (\d+): press Enter for more")
         pages = int(child.match.group(1))
         for _ in range(pages - 1):
             child.sendline("")
-        child.expect_exact("Save a copy (t or h), or press Enter to finish:")
+        child.expect_exact("Save a copy (t or h), b back, or Enter to finish:")
+        child.sendline("")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == ExitCode.OK
+
+
+def test_plain_mode_in_a_real_terminal_pauses_between_pages(tmp_path: Path) -> None:
+    """--plain stays plain lines, but a person at a terminal is not left with the crisis
+    panel and the band scrolled away: it pauses where the styled mode pages (#12)."""
+    child = spawn(tmp_path, "run", "--plain", "--region", "UK", rows=24, cols=60)
+    try:
+        child.expect_exact("Press Enter to start")
+        child.sendline("")
+        for answer in ("3", "3"):  # no use; self-harm thoughts now
+            child.expect_exact("Your answer:")
+            child.sendline(answer)
+        child.expect_exact("press Enter to go on")
+        child.sendline("")
+        child.expect_exact("Your choice:")
+        child.sendline("")
+        child.expect(r"Page 1 of (\d+): press Enter for more:")
+        first = child.before
+        assert "Support is available now" in first and "Your result" in first
+        assert "\x1b[2J" not in first  # plain: no clearing
+        pages = int(child.match.group(1))
+        for _ in range(pages - 1):
+            child.sendline("")
+        child.expect_exact("Save a copy (t or h), b back, or Enter to finish:")
         child.sendline("")
         child.expect(pexpect.EOF)
     finally:

@@ -14,30 +14,42 @@ CONTRACT = {
     "use_12m": ("single", ("yes", "prescribed_only", "no")),
     "freq_3m": ("single", ("never", "once_twice", "monthly", "weekly", "daily")),
     "routes": ("multi", ("snort", "swallow", "inject", "smoke", "other")),
-    **dict.fromkeys(CRITERIA, ("yes_no", ("yes", "no"))),
-    "withdrawal": ("yes_no", ("yes", "no")),
-    "secrecy": ("yes_no", ("yes", "no")),
-    "bladder_frequency": ("yes_no", ("yes", "no")),
-    "bladder_pain": ("yes_no", ("yes", "no")),
-    "urine_blood": ("yes_no", ("yes", "no")),
-    "urine_retention": ("yes_no", ("yes", "no")),
+    **dict.fromkeys(CRITERIA, ("yes_no", ("no", "yes"))),
+    "withdrawal": ("yes_no", ("no", "yes")),
+    "secrecy": ("yes_no", ("no", "yes")),
+    "cope_use": ("yes_no", ("no", "yes")),
+    "memory_problems": ("yes_no", ("no", "yes")),
+    "mood_problems": ("yes_no", ("no", "yes")),
+    "psychotic_symptoms": ("yes_no", ("no", "yes")),
+    "self_harm": ("single", ("no", "past_month", "now")),
+    "bladder_frequency": ("yes_no", ("no", "yes")),
+    "bladder_pain": ("yes_no", ("no", "yes")),
+    "urine_blood": ("yes_no", ("no", "yes")),
+    "urine_retention": ("yes_no", ("no", "yes")),
     "abdominal_pain": ("single", ("no", "mild", "severe")),
     "flank_pain": ("single", ("no", "mild", "severe")),
-    "memory_problems": ("yes_no", ("yes", "no")),
-    "mood_problems": ("yes_no", ("yes", "no")),
-    "psychotic_symptoms": ("yes_no", ("yes", "no")),
-    "mix_depressants": ("yes_no", ("yes", "no")),
-    "use_alone": ("yes_no", ("yes", "no")),
-    "k_hole": ("yes_no", ("yes", "no")),
-    "overdose_event": ("yes_no", ("yes", "no")),
-    "self_harm": ("single", ("no", "past_month", "now")),
+    "jaundice": ("yes_no", ("no", "yes")),
+    "mix_depressants": ("yes_no", ("no", "yes")),
+    "use_alone": ("yes_no", ("no", "yes")),
+    "k_hole": ("yes_no", ("no", "yes")),
+    "overdose_event": ("yes_no", ("no", "yes")),
     "readiness": ("single", ("not_now", "thinking", "ready", "already_trying")),
 }
+MIND = ("memory_problems", "mood_problems", "psychotic_symptoms")
+BODY = (
+    "bladder_frequency",
+    "bladder_pain",
+    "urine_blood",
+    "urine_retention",
+    "abdominal_pain",
+    "flank_pain",
+    "jaundice",
+)
 
 
 def test_items_codes_and_order_match_the_contract(questionnaire: Questionnaire) -> None:
     assert questionnaire.id == "ketamine"
-    assert questionnaire.version == "1.0.0"
+    assert questionnaire.version == "1.1.0"
     assert list(questionnaire.items) == list(CONTRACT)
     for item_id, (kind, codes) in CONTRACT.items():
         item = questionnaire.items[item_id]
@@ -51,11 +63,19 @@ def test_sections_come_in_the_contract_order(questionnaire: Questionnaire) -> No
         "use",
         "signs",
         "withdrawal",
-        "health",
-        "risk",
+        "mind",
         "safety",
+        "body",
+        "risk",
         "readiness",
     ]
+
+
+def test_a_person_who_uses_is_asked_self_harm_as_question_20(
+    questionnaire: Questionnaire,
+) -> None:
+    asked = score(questionnaire, full_answers()).asked
+    assert asked.index("self_harm") + 1 == 20
 
 
 def test_time_frames(questionnaire: Questionnaire) -> None:
@@ -80,13 +100,24 @@ def test_frequency_weights_are_ordinal(questionnaire: Questionnaire) -> None:
         assert score(questionnaire, full_answers(freq_3m=code)).frequency == weight
 
 
-@pytest.mark.parametrize("use", ["no", "prescribed_only"])
-def test_only_self_harm_follows_no_or_prescribed_use(
-    questionnaire: Questionnaire, use: str
-) -> None:
-    result = score(questionnaire, {"use_12m": use, "self_harm": "no"})
+def test_only_self_harm_follows_no_use(questionnaire: Questionnaire) -> None:
+    result = score(questionnaire, {"use_12m": "no", "self_harm": "no"})
     assert result.asked == ("use_12m", "self_harm")
     assert result.missing == ()
+
+
+def test_prescribed_use_asks_mind_then_self_harm_then_body(questionnaire: Questionnaire) -> None:
+    result = score(questionnaire, {"use_12m": "prescribed_only", "self_harm": "no"})
+    assert result.asked == ("use_12m", *MIND, "self_harm", *BODY)
+
+
+def test_prescribed_only_with_bladder_pain_gets_a_see_doctor_alert(
+    questionnaire: Questionnaire,
+) -> None:
+    result = score(questionnaire, {"use_12m": "prescribed_only", "bladder_pain": "yes"})
+    assert result.band == "prescribed_only"
+    assert [(f.id, f.level) for f in result.flags] == [("bladder_pain", FlagLevel.SEE_DOCTOR)]
+    assert "bladder" in result.guidance
 
 
 def test_everything_is_asked_after_yes(questionnaire: Questionnaire) -> None:
@@ -162,11 +193,41 @@ def test_answer_to_an_item_not_asked_is_rejected(questionnaire: Questionnaire) -
     with pytest.raises(AnswerError) as caught:
         score(questionnaire, {"use_12m": "no", "craving": "yes"})
     assert caught.value.item == "craving"
-    assert "was not asked, because use_12m = yes does not hold" in str(caught.value)
+    assert str(caught.value) == (
+        "craving: answered craving, but use_12m is no, so craving is not asked: leave it empty"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ({"use_12m": "prescribed_only", "craving": "yes"}, "use_12m is prescribed_only"),
+        ({"use_12m": "no", "craving": "yes"}, "use_12m is no"),
+    ],
+)
+def test_an_answer_not_asked_says_what_the_answers_were(
+    questionnaire: Questionnaire, answers: dict[str, str], reason: str
+) -> None:
+    """Plain words about the answers given, not the rule's notation (#12)."""
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, answers)
+    assert f"but {reason}, so craving is not asked: leave it empty" in str(caught.value)
+    assert "does not hold" not in str(caught.value)
+
+
+def test_a_close_misspelling_gets_a_did_you_mean(questionnaire: Questionnaire) -> None:
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, {"use_12m": "yes", "freq_3m": "wekly"})
+    assert "'wekly' is not an allowed answer (did you mean 'weekly'?); allowed:" in str(
+        caught.value
+    )
+    with pytest.raises(AnswerError) as caught:
+        score(questionnaire, {"use_12m": "yes", "freq_3m": "sometimes"})
+    assert "did you mean" not in str(caught.value)
 
 
 def test_declined_for_an_item_not_asked_is_rejected_too(questionnaire: Questionnaire) -> None:
-    with pytest.raises(AnswerError, match="freq_3m: was not asked"):
+    with pytest.raises(AnswerError, match="freq_3m: answered freq_3m, but use_12m is "):
         score(questionnaire, {"use_12m": "prescribed_only", "freq_3m": "declined"})
 
 
@@ -351,7 +412,7 @@ def test_provenance(questionnaire: Questionnaire) -> None:
     p = result.provenance
     assert (p.questionnaire_id, p.questionnaire_version, p.tool_version) == (
         "ketamine",
-        "1.0.0",
+        "1.1.0",
         __version__,
     )
     assert p.questionnaire_sha256 == questionnaire.sha256

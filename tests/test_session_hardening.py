@@ -639,4 +639,5 @@ def test_a_result_stored_by_another_ketscreen_version_is_no_disagreement(
     assert (listed.exit_code, listed.stderr) == (0, "")
     edit(session.id, lambda d: d["result"].update(criteria_count=7))
     listed = runner.invoke(app, ["sessions", "--format", "json"])
-    assert "its stored result is not what its answers give" in listed.stderr
+    assert listed.stderr == ""  # another version's engine may say more: not judged
+    assert json.loads(listed.stdout)[0]["band"] == "low"  # still what the answers give

@@ -55,7 +55,7 @@ def test_a_new_session_is_written_at_once_privately(
     assert doc["status"] == "in-progress"
     assert doc["questionnaire"] == {
         "id": "ketamine",
-        "version": "1.0.0",
+        "version": "1.1.0",
         "sha256": questionnaire.sha256,
     }
     assert (doc["client"], doc["counselor"]) == ("C-0042", "Sam")
@@ -133,7 +133,7 @@ def test_complete_needs_every_asked_question(questionnaire: Questionnaire) -> No
     session = Session.start("20261121-100000-abcde", questionnaire, "C-1", at=T0)
     session.record_answers({"use_12m": "yes"}, at=T1)
     with pytest.raises(
-        SessionError, match=r"cannot be completed: 29 questions not answered yet \(first: freq_3m\)"
+        SessionError, match=r"cannot be completed: 31 questions not answered yet \(first: freq_3m\)"
     ):
         session.complete()
     assert session.status is Status.IN_PROGRESS
@@ -166,13 +166,13 @@ def test_amend_that_closes_questions_records_each_dropped_answer(
     questionnaire: Questionnaire,
 ) -> None:
     session = completed(questionnaire)
-    events = session.amend("use_12m", "prescribed_only", "only used in hospital", at=T3)
+    events = session.amend("use_12m", "no", "did not use", at=T3)
     assert events[0].item == "use_12m"
     assert {e.item for e in events} >= {"freq_3m", "routes", "readiness"}
-    assert all(e.reason == "only used in hospital" for e in events)
+    assert all(e.reason == "did not use" for e in events)
     assert all(e.new is None for e in events[1:])
-    assert session.answers == {"use_12m": "prescribed_only", "self_harm": "no"}
-    assert session.result().band == "prescribed_only"  # type: ignore[union-attr]
+    assert session.answers == {"use_12m": "no", "self_harm": "no"}
+    assert session.result().band == "no_recent_use"  # type: ignore[union-attr]
 
 
 def test_amend_refusals(questionnaire: Questionnaire) -> None:

@@ -275,15 +275,26 @@ def test_an_oversized_file_is_refused(
         store.load(saved.id, questionnaire)
 
 
-def test_another_questionnaire_version_is_refused_naming_both(
+def test_a_session_opens_with_its_own_version_whatever_file_is_given(
+    store: SessionStore,
+    questionnaire: Questionnaire,
+    questionnaire_100: Questionnaire,
+    saved: Session,
+) -> None:
+    opened = store.load(saved.id, questionnaire_100)
+    assert opened.questionnaire.version == "1.1.0"
+    assert opened.answers == saved.answers
+
+
+def test_a_version_that_does_not_ship_is_refused_naming_it(
     store: SessionStore, questionnaire: Questionnaire, saved: Session
 ) -> None:
-    newer = dataclasses.replace(questionnaire, version="1.1.0", sha256="f" * 64)
+    edit(store, saved.id, lambda doc: doc["questionnaire"].update(version="0.9.0"))
     with pytest.raises(SessionError) as caught:
-        store.load(saved.id, newer)
+        store.load(saved.id)
     message = str(caught.value)
-    assert f"session {saved.id} was recorded with questionnaire ketamine 1.0.0" in message
-    assert "but this questionnaire is ketamine 1.1.0" in message
+    assert f"session {saved.id} was recorded with questionnaire ketamine 0.9.0" in message
+    assert "does not ship" in message
     assert "--questionnaire PATH" in message
 
 
@@ -318,9 +329,9 @@ def test_listing_is_newest_first_and_skips_damaged_files(
         "status": "in-progress",
         "band": None,
         "lower_bound": False,
-        "top_flag_level": None,
-        "questionnaire": "ketamine 1.0.0",
-        "result_verified": False,  # no questionnaire given to check it with
+        "top_flag_level": "not_assessed",
+        "questionnaire": "ketamine 1.1.0",
+        "result_verified": True,  # worked out with the shipped 1.1.0
     }
 
 

@@ -143,7 +143,10 @@ def test_sigkill_leaves_no_worker_and_no_message_and_the_next_run_cleans_up(
     out = tmp_path / "out.csv"
     process = start_score(big_csv, out)
     deadline = time.monotonic() + TIMEOUT
-    while len(workers := [p for p in children_of(process.pid) if _is_worker(p)]) < 2:
+    # Once started, a worker lifts the signal block it inherited (after asking Linux to
+    # end it with the main process). Before that moment, while the worker is still
+    # being handed its start-up data, Python's multiprocessing owns the worker.
+    while len(workers := [p for p in children_of(process.pid) if _is_started_worker(p)]) < 2:
         if process.poll() is not None:
             pytest.fail("the batch ended before its workers could be seen")
         assert time.monotonic() < deadline, "the workers never started"
@@ -168,11 +171,15 @@ def test_sigkill_leaves_no_worker_and_no_message_and_the_next_run_cleans_up(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
-def _is_worker(pid: int) -> bool:
+def _is_started_worker(pid: int) -> bool:
     try:
-        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"spawn_main" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False
+        status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
+    blocked = next(line for line in status.splitlines() if line.startswith("SigBlk:"))
+    return not int(blocked.split()[1], 16) >> (signal.SIGTERM - 1) & 1
 
 
 def _is_zombie(pid: int) -> bool:

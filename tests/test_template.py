@@ -19,7 +19,7 @@ from ketscreen.io.batch.template import render_template
 from tests.batch_helpers import ASSETS
 
 Q = load_questionnaire()
-IDS = ["respondent_id", *Q.items]
+IDS = ["respondent_id", *Q.items, "questionnaire_version"]
 cli = CliRunner()
 
 
@@ -34,15 +34,17 @@ def test_every_format_names_every_item_in_order(fmt: TemplateFormat) -> None:
     text = template("--format", fmt.value)
     if fmt is TemplateFormat.CSV:
         header, blank = list(csv.reader(io.StringIO(text)))
-        assert header == IDS and blank == [""] * len(IDS)
+        assert header == IDS and blank == [""] * (len(IDS) - 1) + ["1.1.0"]
     elif fmt is TemplateFormat.JSONL:
         record = json.loads(text)
         assert list(record) == IDS
         assert record["routes"] == [] and record["use_12m"] == ""
+        assert record["questionnaire_version"] == "1.1.0"
     else:
         record = yaml.safe_load(text)
         assert list(record) == IDS
         assert record["routes"] == [] and record["use_12m"] is None
+        assert record["questionnaire_version"] == "1.1.0"
 
 
 def test_csv_is_the_default() -> None:
@@ -64,7 +66,7 @@ def test_a_filled_in_csv_template_scores(tmp_path: Path) -> None:
     header, _ = list(csv.reader(io.StringIO(template())))
     path = tmp_path / "filled.csv"
     row = dict.fromkeys(header, "")
-    row.update(respondent_id="me", use_12m="no", self_harm="no")
+    row.update(respondent_id="me", use_12m="no", self_harm="no", questionnaire_version="1.1.0")
     path.write_text(",".join(header) + "\n" + ",".join(row[h] for h in header) + "\n")
     result = cli.invoke(app, ["score", str(path)])
     assert result.exit_code == ExitCode.OK
@@ -81,7 +83,18 @@ def test_template_for_another_questionnaire() -> None:
         "sign2",
         "level",
         "note",
+        "questionnaire_version",
     ]
+
+
+def test_a_filled_in_template_of_an_older_version_is_scored_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "old.jsonl"
+    record = json.loads(template("-f", "jsonl", "--version", "1.0.0"))
+    record.update(respondent_id="me", use_12m="no", self_harm="no")
+    path.write_text(json.dumps(record) + "\n")
+    result = cli.invoke(app, ["score", str(path), "--format", "jsonl"])
+    assert result.exit_code == ExitCode.OK, result.stdout
+    assert json.loads(result.stdout)["questionnaire_version"] == "1.0.0"
 
 
 def test_unknown_template_format_is_a_usage_error() -> None:

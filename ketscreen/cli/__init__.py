@@ -6,7 +6,6 @@ command functions so that start-up stays fast.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from ketscreen import interrupts
@@ -18,19 +17,21 @@ from ketscreen.cli.app import (
     error,
     guarded_stdout,
     quiet_stdout,
+    run_typer,
 )
 from ketscreen.errors import ExitCode
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run_typer"]
 
 
 def main(argv: Sequence[str]) -> int:
     """Run one command line; its exit code.
 
     Signals are held while Typer parses the options; each command raises them as
-    KeyboardInterrupt as soon as it starts (`handle_errors`). Standard output is guarded
-    for the whole run, so that Typer's own output (--help, --version) to a full disk or
-    a closed pipe ends as any command's does: one line (or quietly), exit 1.
+    KeyboardInterrupt as soon as it starts (`handle_errors`). Usage errors are one line
+    in our error style (`run_typer`). Standard output is guarded for the whole run, so
+    that Typer's own output (--help, --version) to a full disk or a closed pipe ends as
+    any command's does: one line (or quietly), exit 1.
     """
     try:
         with guarded_stdout():  # flushed when the block ends, inside the guard
@@ -49,11 +50,4 @@ def _main(argv: Sequence[str]) -> int:
     if code is not None:
         return code
     interrupts.hold()
-    try:
-        app(args=list(argv), prog_name="ketscreen")
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            return exit_.code or 0
-        print(exit_.code, file=sys.stderr)  # pragma: no cover - not raised by our commands
-        return 1
-    return 0
+    return run_typer(list(argv))

@@ -26,12 +26,61 @@ app = typer.Typer(
         "Answers stay on this computer. Nothing is sent, and nothing is saved unless you ask."
     ),
     add_completion=False,
+    rich_markup_mode=None,
     no_args_is_help=False,
     # Answers are health data: never print local variables in tracebacks.
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def man_page_help(command: Any) -> Any:
+    """Help that reads like a man page: arguments by name (`SESSION`, `INPUT...`), without
+    the type labels (`<str>`, `<list[str]>`) and braces that Typer adds. Returns `command`."""
+    from typer.core import TyperArgument
+
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            name = param.metavar or (param.name or "arg").upper()
+            usage = name + ("..." if param.nargs != 1 else "")
+            usage = usage if param.required else f"[{usage}]"
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+            setattr(param, "_usage_display_name", lambda usage=usage: usage)  # noqa: B010
+    for sub in getattr(command, "commands", {}).values():
+        man_page_help(sub)
+    return command
+
+
+def usage_error_line(message: str, command_path: str) -> str:
+    """A usage error (Click's or ours) in our one style: `Error: what; where to look`."""
+    message = message.replace("Value error, ", "").strip()
+    if message.endswith(".") and not message.endswith("..."):
+        message = message[:-1]
+    return f"Error: {message}; see {command_path} --help"
+
+
+def run_typer(argv: list[str]) -> int:
+    """Run the Typer app on `argv` and return the exit code. Usage errors are one line in
+    the same style as our own errors (`Error: ...`), never a panel."""
+    # Typer 0.29 carries its own copy of Click; its exceptions are the ones raised.
+    from typer._click.exceptions import ClickException
+
+    command = man_page_help(typer.main.get_command(app))
+    try:
+        code = command.main(args=argv, prog_name="ketscreen", standalone_mode=False)
+    except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a group run bare: its help
+            typer.echo(exc.format_message(), err=True)
+            return int(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        path = ctx.command_path if ctx is not None else "ketscreen"
+        typer.echo(usage_error_line(exc.format_message(), path), err=True)
+        return int(exc.exit_code)
+    except typer.Abort:  # end of input at a Click prompt (we have none): as Click does
+        typer.echo("Aborted.", err=True)
+        return int(ExitCode.ERROR)
+    return int(code) if isinstance(code, int) else int(ExitCode.OK)
 
 
 def error(message: str) -> None:
@@ -183,6 +232,7 @@ RegionOption = Annotated[
     typer.Option(
         "--region",
         "-r",
+        metavar="REGION",
         help="Whose helplines to show: US, UK, CA, AU, IE or INTL. "
         "Default: $KETSCREEN_REGION, else your locale, else INTL.",
         show_default=False,
@@ -200,7 +250,19 @@ QuestionnaireOption = Annotated[
     Path | None,
     typer.Option(
         "--questionnaire",
+        metavar="FILE",
         help="A questionnaire YAML file. Default: the built-in ketamine questionnaire.",
+        show_default=False,
+    ),
+]
+
+
+VersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--version",
+        metavar="VERSION",
+        help="Which shipped version of the questionnaire (for example 1.0.0). Default: the newest.",
         show_default=False,
     ),
 ]
@@ -223,7 +285,7 @@ def root(
     """A private self-check for ketamine use problems. Not a diagnosis.
 
     With no command, runs the self-check (the same as `ketscreen run`).
-    """
+    """  # Typer shows the app's help text above, not this docstring
     if ctx.invoked_subcommand is None:
         from ketscreen.cli.run import run
 

@@ -6,38 +6,47 @@ from pathlib import Path
 
 import typer
 
-from ketscreen.cli.app import app, handle_errors
+from ketscreen.cli.app import VersionOption, app, handle_errors, warn
+from ketscreen.cli.sessions_cmd import UsageError
 
 PATH_ARG = typer.Argument(
     None,
-    help="A questionnaire (or resources) YAML file. Default: the built-in ketamine questionnaire.",
+    metavar="[FILE]",
+    help="A questionnaire (or resources) YAML file. Default: the shipped questionnaires.",
     show_default=False,
 )
 
 
 @app.command()
 @handle_errors
-def validate(path: Path | None = PATH_ARG) -> None:
-    """Check a questionnaire file: schema, references, bands, and its own examples.
+def validate(path: Path | None = PATH_ARG, version: VersionOption = None) -> None:
+    """Check a questionnaire file and its worked examples.
 
-    Exit 0 when it is valid, 1 with every problem as file:line:column otherwise.
-    With no PATH, checks the built-in questionnaire and resources.
+    Checks the schema, every reference, the bands and the file's own examples. Exit 0
+    when it is valid, 1 with every problem as file:line:column otherwise.
+    Advice that is not an error, such as a symptom question whose first answer is not
+    "no", is a warning on stderr. With no FILE, checks every shipped questionnaire
+    version and the resources; --version checks one shipped version.
     """
     from ketscreen.ui.authoring import validate_files
 
-    for line in validate_files(path):
+    if path is not None and version is not None:
+        raise UsageError("give a FILE or --version, not both")
+    for line in validate_files(path, warn, version=version):
         typer.echo(line)
 
 
 @app.command()
 @handle_errors
-def show(path: Path | None = PATH_ARG) -> None:
-    """List sections, items, codes, weights, skip rules, scores, bands and flags.
+def show(path: Path | None = PATH_ARG, version: VersionOption = None) -> None:
+    """Show how a result is made, item by item.
 
-    Anyone can see exactly how a result is made.
+    Lists the sections, items, codes, weights, skip rules, scores, bands and flags, so
+    that anyone can see exactly how a result is made. Default: the newest shipped
+    version (or --version).
     """
     from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.ui.authoring import render_questionnaire
     from ketscreen.ui.console import make_console
 
-    render_questionnaire(load_questionnaire(path), make_console())
+    render_questionnaire(load_questionnaire(path, version=version), make_console())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ketscreen.cli.app import app, handle_errors
+from ketscreen.cli.app import VersionOption, app, handle_errors
 
 export_app = typer.Typer(
     help="Export the questionnaire for other systems.",
@@ -20,11 +20,12 @@ app.add_typer(export_app, name="export")
 
 PATH_ARG = typer.Argument(
     None,
-    help="A questionnaire YAML file. Default: the built-in ketamine questionnaire.",
+    metavar="[FILE]",
+    help="A questionnaire YAML file. Default: the newest shipped version (or --version).",
     show_default=False,
 )
 OUTPUT_OPT = typer.Option(
-    None, "--output", "-o", help="Write to this file instead of standard output."
+    None, "--output", "-o", metavar="FILE", help="Write to this file instead of standard output."
 )
 FORCE_OPT = typer.Option(False, "--force", help="Overwrite the output file if it exists.")
 
@@ -32,11 +33,15 @@ FORCE_OPT = typer.Option(False, "--force", help="Overwrite the output file if it
 @export_app.command("fhir")
 @handle_errors
 def export_fhir(
-    path: Path | None = PATH_ARG, output: Path | None = OUTPUT_OPT, force: bool = FORCE_OPT
+    path: Path | None = PATH_ARG,
+    output: Path | None = OUTPUT_OPT,
+    force: bool = FORCE_OPT,
+    version: VersionOption = None,
 ) -> None:
-    """Print the questionnaire as an HL7 FHIR R4 Questionnaire (JSON, SDC style).
+    """Print the questionnaire as a FHIR R4 Questionnaire (JSON).
 
-    Clinic systems and SDC form fillers can show it, skip logic and scores included.
+    It follows the HL7 Structured Data Capture (SDC) style. Clinic systems and SDC form
+    fillers can show it, skip logic and scores included.
     Answers exported with `--format fhir` refer to it by its url and version.
     """
     from ketscreen.io.atomic import check_writable_target, write_text_atomic
@@ -45,7 +50,7 @@ def export_fhir(
 
     if output is not None:
         check_writable_target(output, force=force)
-    text = dumps(questionnaire_to_fhir(load_questionnaire(path)))
+    text = dumps(questionnaire_to_fhir(load_questionnaire(path, version=version)))
     if output is None:
         typer.echo(text, nl=False)
     else:

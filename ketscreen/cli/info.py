@@ -16,11 +16,16 @@ def resources(
         None,
         "--region",
         "-r",
+        metavar="REGION",
         help="US, UK, CA, AU, IE or INTL. Default: $KETSCREEN_REGION, else your locale, else INTL.",
         show_default=False,
     ),
 ) -> None:
-    """Show helplines and services for a region: crisis, drugs, medical and emergency."""
+    """Show a region's helplines and services.
+
+    Crisis lines, drug services, urgent medical help and the emergency number, with
+    their hours and the date each was checked.
+    """
     from ketscreen.io.resources import choose_region, load_resources
     from ketscreen.ui.console import make_console
     from ketscreen.ui.resources_view import render_region

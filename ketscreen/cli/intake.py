@@ -27,13 +27,19 @@ def intake(
         str | None,
         typer.Option(
             "--client",
+            metavar="ID",
             help="Start a session for this client: a pseudonym or case number, not a name.",
             show_default=False,
         ),
     ] = None,
     counselor: Annotated[
         str | None,
-        typer.Option("--counselor", help="Your name, recorded in the session.", show_default=False),
+        typer.Option(
+            "--counselor",
+            metavar="NAME",
+            help="Your name, recorded in the session.",
+            show_default=False,
+        ),
     ] = None,
     resume: Annotated[
         str | None,
@@ -57,6 +63,7 @@ def intake(
         str | None,
         typer.Option(
             "--reason",
+            metavar="TEXT",
             help="Why answers are amended; recorded with every change.",
             show_default=False,
         ),
@@ -65,9 +72,9 @@ def intake(
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
 ) -> None:
-    """Run the screener with a client during an intake, saved after every answer.
+    """Run the screener with a client, saved after every answer.
 
-    Starts with a reminder to explain the limits of confidentiality. n adds a note to the
+    Starts with a reminder to explain the limits of confidentiality. a adds a note to the
     question on screen; general notes come at the end. q stops (saved as stopped, exit
     0). Ctrl-C saves the session as in-progress, prints the command to resume it and
     exits 130. End of input saves it too and exits 1.
@@ -79,7 +86,7 @@ def intake(
     from ketscreen.io.sessions import check_client, check_counselor
     from ketscreen.ui.console import make_console
     from ketscreen.ui.intake import IntakeFlow, continue_command
-    from ketscreen.ui.terminal import InputEnded, Terminal, want_plain
+    from ketscreen.ui.terminal import InputEnded, Terminal, interactive, want_plain
 
     ways = [
         name
@@ -104,13 +111,30 @@ def intake(
     choice = choose_region(region, os.environ)
     if choice.warning:
         warn(choice.warning)
+    # New sessions use the newest version (or the file given); a resumed or amended
+    # session is opened with the version it was recorded under.
     loaded = load_questionnaire(questionnaire)
+    given = loaded if questionnaire is not None else None
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
-    term = Terminal(make_console(plain=is_plain), sys.stdin, plain=is_plain)
+    term = Terminal(
+        make_console(plain=is_plain),
+        sys.stdin,
+        plain=is_plain,
+        paged=interactive(sys.stdin, sys.stdout),
+    )
+    regions = load_resources()
     # One intake at a time per session: this store holds a lock on the session it
     # creates or opens until the command ends (the OS drops it if the process dies).
     store = SessionStore(warn=warn, exclusive=True)
-    flow = IntakeFlow(term, store, loaded, load_resources()[choice.code], choice)
+    flow = IntakeFlow(
+        term,
+        store,
+        loaded,
+        regions[choice.code],
+        choice,
+        regions=regions,
+        given=given,
+    )
     try:
         if client is not None:
             flow.start(client, counselor)

@@ -28,9 +28,10 @@ def run(
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
 ) -> None:
-    """Answer the self-check one question at a time and see your result (the default).
+    """Answer the self-check and see your result (the default).
 
-    Type a number and press Enter; b goes back, s is prefer not to say, ? is help and
+    One question at a time: type a number and press Enter (y or n on yes-or-no
+    questions); b goes back, s is prefer not to say, ? is help and
     q stops (exit 0). Nothing is saved unless you ask for a copy of the result. Ctrl-C
     exits 130; end of input before the result exits 1.
     """
@@ -38,14 +39,19 @@ def run(
     from ketscreen.io.resources import choose_region, load_resources
     from ketscreen.ui.console import make_console
     from ketscreen.ui.screener import run_screener
-    from ketscreen.ui.terminal import Terminal, want_plain
+    from ketscreen.ui.terminal import Terminal, interactive, want_plain
 
     choice = choose_region(region, os.environ)
     if choice.warning:
         warn(choice.warning)
     loaded = load_questionnaire(questionnaire)
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
-    terminal = Terminal(make_console(plain=is_plain), sys.stdin, plain=is_plain)
+    terminal = Terminal(
+        make_console(plain=is_plain),
+        sys.stdin,
+        plain=is_plain,
+        paged=interactive(sys.stdin, sys.stdout),
+    )
     run_screener(terminal, loaded, load_resources()[choice.code], choice)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ketscreen.cli.app import QuestionnaireOption, app, handle_errors, warn
+from ketscreen.cli.app import QuestionnaireOption, VersionOption, app, handle_errors, warn
 from ketscreen.errors import ExitCode
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat
 
@@ -31,7 +31,7 @@ def score_command(
             help="CSV, TSV, JSON Lines or JSON files, saved session files or folders of "
             "them, FHIR QuestionnaireResponses or Bundles of them; - reads standard input.",
             show_default=False,
-            metavar="INPUT...",
+            metavar="INPUT",
         ),
     ],
     fmt: Annotated[
@@ -39,7 +39,8 @@ def score_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output format. Default: from the -o file name, else csv.",
+            metavar="FORMAT",
+            help="csv, jsonl, json or fhir. Default: from the -o file name, else csv.",
             show_default=False,
         ),
     ] = None,
@@ -48,6 +49,7 @@ def score_command(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write to this file instead of stdout (- is stdout).",
             show_default=False,
         ),
@@ -56,6 +58,7 @@ def score_command(
         Path | None,
         typer.Option(
             "--errors",
+            metavar="FILE",
             help="Also write the invalid records, with their reasons, to this file "
             "(format from its name, else --format).",
             show_default=False,
@@ -88,8 +91,9 @@ def score_command(
         InputFormat | None,
         typer.Option(
             "--input-format",
-            help="Input format. Default: from each file name; standard input is "
-            "recognised by its first character.",
+            metavar="FORMAT",
+            help="csv, tsv, jsonl, json, session or fhir. Default: from each file name; "
+            "standard input is recognised by its first character.",
             show_default=False,
         ),
     ] = None,
@@ -97,6 +101,7 @@ def score_command(
         str | None,
         typer.Option(
             "--delimiter",
+            metavar="CHAR",
             help="CSV delimiter: , ; | or tab. Default: detected from the header row.",
             show_default=False,
         ),
@@ -106,15 +111,30 @@ def score_command(
         typer.Option(
             "--jobs",
             "-j",
-            min=0,
-            help="Worker processes. 0: one per processor (up to 4) for inputs over 24 MB.",
+            metavar="N",
+            help="Worker processes, 0 or more. 0 (the default): one per processor, up to 4, "
+            "for inputs over 24 MB.",
+            show_default=False,
         ),
     ] = 0,
     questionnaire: QuestionnaireOption = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            metavar="VERSION",
+            help="The questionnaire version for records that name none. Default: the "
+            "newest. A record that names its version (a questionnaire_version column or "
+            "key, a session, a FHIR response) is scored with that version.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Score saved responses in bulk: one output record per input record, in input order.
+    """Score saved responses in bulk.
 
-    Data goes to stdout (or -o); a summary goes to stderr.
+    One output record per input record, in input order, each scored with the
+    questionnaire version it names, else the newest (or --version). Data goes to
+    stdout (or -o); a summary goes to stderr.
 
     An invalid record gets status invalid and an error naming the column and allowed codes.
 
@@ -123,8 +143,12 @@ def score_command(
     from ketscreen.io.batch.formats import DELIMITERS, UsageProblem
     from ketscreen.io.batch.readers import resolve
     from ketscreen.io.batch.runner import Options, score_files
+    from ketscreen.io.batch.versions import VersionSet
     from ketscreen.io.questionnaires import load_questionnaire
+    from ketscreen.io.questionnaires import versions as shipped_versions
 
+    if jobs < 0:
+        raise UsageProblem(f"--jobs must be 0 or more (not {jobs})")
     if output is not None and str(output) == "-":
         output = None
     out_format = fmt or (output and OutputFormat.for_name(output.name)) or OutputFormat.CSV
@@ -144,7 +168,14 @@ def score_command(
         delimiter=split,
         jobs=jobs,
     )
-    loaded = load_questionnaire(questionnaire)
+    loaded = load_questionnaire(questionnaire, version=version)
+    versions = VersionSet.of(
+        loaded,
+        (
+            load_questionnaire(version=v.version, instrument=loaded.id)
+            for v in shipped_versions(loaded.id)
+        ),
+    )
     sources = resolve(inputs, input_format)
     never_fhir = (InputFormat.CSV, InputFormat.TSV, InputFormat.JSONL, InputFormat.SESSION)
     if verify and all(source.format in never_fhir for source in sources):
@@ -156,7 +187,7 @@ def score_command(
     # A closed or full stdout ends the run through handle_errors (quietly, or in one line).
     with _progress(total) as advance:
         summary = score_files(
-            loaded,
+            versions,
             sources,
             options,
             output=output,
@@ -199,17 +230,19 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
     """The summary for stderr: records, per band, per top flag level, invalid ones."""
     from ketscreen.core.model import FlagLevel
+    from ketscreen.core.scoring import NOT_ASSESSED
 
     def counts(names: list[str], counter: dict[str, int]) -> str:
         return ", ".join(f"{name} {counter.get(name, 0):,}" for name in names)
 
     ok = summary.records - summary.invalid
     lines = [
-        f"Scored {summary.records:,} records in {summary.seconds:.1f} s: "
+        f"Scored {summary.records:,} record{'' if summary.records == 1 else 's'} in "
+        f"{summary.seconds:.1f} s: "
         f"{ok:,} ok, {summary.invalid:,} invalid.",
         "Bands: " + counts([b.id for b in questionnaire.band_rule.bands], summary.bands),
         "Top flag level: "
-        + counts([level.value for level in FlagLevel] + ["none"], summary.levels),
+        + counts([level.value for level in FlagLevel] + [NOT_ASSESSED, "none"], summary.levels),
     ]
     if summary.problems:
         shown = len(summary.problems)
@@ -222,6 +255,11 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
         lines.extend(f"  {problem}" for problem in summary.problems)
     if summary.levels.get("emergency") or summary.levels.get("crisis"):
         lines.append("Some records carry crisis or emergency flags: review those first.")
+    if summary.levels.get(NOT_ASSESSED):
+        lines.append(
+            "Some records are not_assessed: the safety question has no answer, so they "
+            "cannot be read as having no flags."
+        )
     lines.append("These are screening results, not diagnoses.")
     return lines
 
@@ -231,12 +269,30 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
 def template_command(
     fmt: Annotated[
         TemplateFormat,
-        typer.Option("--format", "-f", help="yaml also lists each item's allowed codes."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="csv, jsonl or yaml; yaml also lists each item's allowed codes. Default: csv.",
+            show_default=False,
+        ),
     ] = TemplateFormat.CSV,
     questionnaire: QuestionnaireOption = None,
+    version: VersionOption = None,
 ) -> None:
-    """Print a blank response record with every item id, to prepare data by hand."""
+    """Print a blank response record to fill in by hand.
+
+    The CSV and JSON Lines forms hold only the item ids; --format yaml also lists each
+    item's allowed codes and when it is asked. Default: the newest questionnaire
+    version; --version for another shipped one.
+    """
     from ketscreen.io.batch.template import render_template
     from ketscreen.io.questionnaires import load_questionnaire
 
-    typer.echo(render_template(load_questionnaire(questionnaire), fmt), nl=False)
+    typer.echo(render_template(load_questionnaire(questionnaire, version=version), fmt), nl=False)
+    if fmt is not TemplateFormat.YAML:
+        # stderr: the template on stdout stays exactly one record
+        typer.echo(
+            "Each item's allowed codes, and when it is asked: ketscreen template --format yaml",
+            err=True,
+        )

@@ -30,19 +30,25 @@ def list_sessions(
         str | None,
         typer.Option(
             "--status",
+            metavar="STATUS",
             help="Only sessions with this status: in-progress, completed, amended or stopped.",
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", help="A table, or JSON.")] = (
-        ListFormat.TABLE
-    ),
+    fmt: Annotated[
+        ListFormat,
+        typer.Option(
+            "--format", metavar="FORMAT", help="table or json. Default: table.", show_default=False
+        ),
+    ] = ListFormat.TABLE,
 ) -> None:
-    """List saved intake sessions, newest first: id, client, counselor, started, status,
-    band and the most urgent flag level."""
+    """List saved intake sessions, newest first.
+
+    Each with its id, client, counselor, start time, status, band and most urgent flag
+    level.
+    """
     import json
 
-    from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.session_store import SessionStore
     from ketscreen.io.sessions import Status
     from ketscreen.ui.console import make_console
@@ -52,9 +58,9 @@ def list_sessions(
     if status is not None and status not in statuses:
         raise UsageError(f"--status must be one of {', '.join(statuses)}")
     store = SessionStore(warn=warn)
-    # Sessions recorded with the built-in questionnaire are checked in full, so the list
-    # shows what `report` computes; others show their stored result, marked unverified.
-    found, broken = store.summaries([load_questionnaire()])
+    # Sessions recorded with a shipped questionnaire version are checked in full, so the
+    # list shows what `report` computes; others show their stored result, unverified.
+    found, broken = store.summaries()
     for problem in broken:
         warn(problem.reason)
     if status is not None:
@@ -66,7 +72,10 @@ def list_sessions(
         which = f"{status} " if status else ""
         typer.echo(f"No {which}sessions in {store.folder}.", err=True)
         return
-    render_sessions(found, make_console())
+    from ketscreen.io.questionnaires import load_questionnaire
+
+    bands = load_questionnaire().band_rule.bands
+    render_sessions(found, make_console(), {band.id: band.label for band in bands})
 
 
 @app.command()
@@ -74,13 +83,14 @@ def list_sessions(
 def report(
     session: Annotated[
         str,
-        typer.Argument(metavar="SESSION|ID", help="A session id, or the path of a session file."),
+        typer.Argument(metavar="SESSION", help="A session id, or the path of a session file."),
     ],
     fmt: Annotated[
         ReportFormat | None,
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="text, md (Markdown), html (prints on A4 and Letter), json, or fhir "
             "(an HL7 FHIR QuestionnaireResponse). "
             "Default: from the -o file name, else text.",
@@ -92,7 +102,9 @@ def report(
         typer.Option(
             "--output",
             "-o",
-            help="Write to this file (mode 0600) instead of standard output.",
+            metavar="FILE",
+            help="Write to this file (mode 0600) instead of standard output. Its name "
+            "gives the format: .txt, .md, .html, .json or .fhir.json.",
             show_default=False,
         ),
     ] = None,
@@ -104,8 +116,9 @@ def report(
         typer.Option(
             "--region",
             "-r",
-            help="Whose helplines to list: US, UK, CA, AU, IE or INTL. "
-            "Default: $KETSCREEN_REGION, else your locale, else INTL.",
+            metavar="REGION",
+            help="Whose helplines to list: US, UK, CA, AU, IE or INTL. Default: the region "
+            "the intake used (else $KETSCREEN_REGION, your locale, or INTL).",
             show_default=False,
         ),
     ] = None,
@@ -113,13 +126,18 @@ def report(
         Path | None,
         typer.Option(
             "--questionnaire",
-            help="The questionnaire file the session was recorded with. Default: the built-in one.",
+            metavar="FILE",
+            help="A questionnaire file to open the session with. Default: the shipped "
+            "version the session was recorded under.",
             show_default=False,
         ),
     ] = None,
 ) -> None:
-    """Print a report of an intake session for the counselor to file: flags first, the
-    result, every answer, notes, changes, guidance, helplines and the disclaimer."""
+    """Print an intake session's report, to file.
+
+    Flags first, then the result, every answer, the notes, any changes, guidance,
+    helplines and the disclaimer.
+    """
     from ketscreen.io.atomic import check_writable_target, write_text_atomic
     from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.resources import choose_region, load_resources
@@ -128,8 +146,14 @@ def report(
 
     if output is not None:
         check_writable_target(output, force=force)
+        if fmt is None and format_for_path(output) is None:
+            raise UsageError(
+                f"cannot tell the report format from the name {output.name!r}: end it in "
+                ".txt, .md, .html, .json or .fhir.json, or give --format"
+            )
     chosen = fmt or (format_for_path(output) if output else None) or ReportFormat.TEXT
-    loaded = SessionStore(warn=warn).load(session, load_questionnaire(questionnaire))
+    given = load_questionnaire(questionnaire) if questionnaire is not None else None
+    loaded = SessionStore(warn=warn).load(session, given)
     # The helplines of the intake's own region, unless --region says otherwise.
     where = choose_region(region if region is not None else loaded.region, os.environ)
     if where.warning:

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 from ketscreen.core.conditions import Answer, Condition, Context
 from ketscreen.core.model import DECLINED, ItemType, Questionnaire
 from ketscreen.core.normalize import normalize_answer, spellings
-from ketscreen.core.scoring import Result, score
+from ketscreen.core.scoring import NOT_ASSESSED, Result, score
 from ketscreen.errors import AnswerError, quote_value
 
 CACHE_LIMIT = 2048
@@ -64,6 +64,8 @@ class Row(NamedTuple):
     error: str | None
     details: Mapping[str, object] | None = None
     """With --explain: the normalised answers and per-item contributions."""
+    questionnaire_version: str | None = None
+    """The version that scored the record (None: the batch's default)."""
 
 
 def quote(text: str) -> str:
@@ -82,26 +84,40 @@ def who(respondent_id: str) -> str:
     return f"respondent {quote(respondent_id)}" if respondent_id else "record without respondent_id"
 
 
-def invalid_row(respondent_id: str, source: str, message: str) -> Row:
+def invalid_row(respondent_id: str, source: str, message: str, version: str | None = None) -> Row:
     return Row(
-        respondent_id, source, STATUS_INVALID, None, None, None, None, None, None, (), (), message
+        respondent_id,
+        source,
+        STATUS_INVALID,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        (),
+        (),
+        message,
+        None,
+        version,
     )
 
 
-def answer_error_row(respondent_id: str, source: str, exc: AnswerError, column: str) -> Row:
+def answer_error_row(
+    respondent_id: str, source: str, exc: AnswerError, column: str, version: str | None = None
+) -> Row:
     """An invalid record naming the respondent, the column and (in `exc`) the allowed codes."""
     text = str(exc)
     prefix = f"{exc.item}: "
     reason = text[len(prefix) :] if text.startswith(prefix) else text
     return invalid_row(
-        respondent_id, source, f"{who(respondent_id)}, {column} {exc.item}: {reason}"
+        respondent_id, source, f"{who(respondent_id)}, {column} {exc.item}: {reason}", version
     )
 
 
 def row_from_result(
     respondent_id: str, source: str, result: Result, *, explain: bool = False
 ) -> Row:
-    level = result.top_flag_level
     details = None
     if explain:
         data = result.to_dict(explain=True)
@@ -115,11 +131,12 @@ def row_from_result(
         result.criteria_count,
         result.warning_signs,
         result.frequency,
-        level.value if level is not None else None,
+        result.top_level,
         tuple(flag.id for flag in result.flags),
         result.missing,
         None,
         details,
+        result.provenance.questionnaire_version,
     )
 
 
@@ -152,18 +169,27 @@ class _Profile:
     - `need`: the given bits of the required items that are asked (all must be set);
     - `flags`: flags raised by rules on several items, in place in the flag field;
     - `keep`: the score fields and the given bits of asked items: together they decide
-      band, lower bound, the three counts and the missing items, memoised in `outcomes`.
+      band, lower bound, the three counts and the missing items, memoised in `outcomes`;
+    - `safety`: the answered bits of the safety questions that are asked: a record
+      without one of them and without flags is `not_assessed`.
     """
 
-    __slots__ = ("bad", "flags", "keep", "need", "outcomes")
+    __slots__ = ("bad", "flags", "keep", "need", "outcomes", "safety")
 
     def __init__(
-        self, bad: int, need: int, flags: int, keep: int, outcome: Callable[[int], Outcome]
+        self,
+        bad: int,
+        need: int,
+        flags: int,
+        keep: int,
+        outcome: Callable[[int], Outcome],
+        safety: int = 0,
     ) -> None:
         self.bad = bad
         self.need = need
         self.flags = flags
         self.keep = keep
+        self.safety = safety
         self.outcomes: _Memo[int, Outcome] = _Memo(outcome)
 
 
@@ -242,6 +268,7 @@ class Scorer:
         for _, cond in self._joint:
             key_ids |= cond.items()
         self._key_items = [i for i, item in enumerate(self.items) if item.id in key_ids]
+        self._safety = sum(1 << self.index[i] for i in q.safety_items)
         self._state_base = offset
         self._state_fields: dict[int, tuple[int, int]] = {}
         self._state_values: dict[int, list[Answer | None]] = {}
@@ -385,6 +412,7 @@ class Scorer:
             flags=flag_bits << self._flag_base,
             keep=score_bits | asked << n,
             outcome=outcome,
+            safety=asked & self._safety,
         )
 
     def _flag_ids(self, bits: int) -> tuple[str, ...]:
@@ -561,6 +589,7 @@ class Scorer:
         state_mask = self._state_mask
         profiles = self._profiles
         new_row = tuple.__new__  # Row(...) without the extra Python frame of its __new__
+        version = self.questionnaire.version
         out: list[Row] = []
         append = out.append
         for row, value, rid, src in zip(rows, packed, ids, sources, strict=True):
@@ -572,6 +601,10 @@ class Scorer:
                 continue
             band, lower, count, signs, frequency, missing = prof.outcomes[value & prof.keep]
             bits = (value | prof.flags) & flag_field
+            safety = prof.safety
+            level = top_level[bits & -bits]
+            if level is None and value & safety != safety:
+                level = NOT_ASSESSED
             append(
                 new_row(
                     Row,
@@ -584,11 +617,12 @@ class Scorer:
                         count,
                         signs,
                         frequency,
-                        top_level[bits & -bits],
+                        level,
                         first[bits & mask1] + second[bits & mask2] + third[bits & mask3],
                         missing,
                         None,
                         None,
+                        version,
                     ),
                 )
             )
@@ -607,5 +641,7 @@ class Scorer:
         try:
             result = score(self.questionnaire, answers, scored_at="")
         except AnswerError as exc:
-            return answer_error_row(respondent_id, source, exc, column_word)
+            return answer_error_row(
+                respondent_id, source, exc, column_word, self.questionnaire.version
+            )
         return row_from_result(respondent_id, source, result, explain=self.explain)

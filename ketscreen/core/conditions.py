@@ -134,3 +134,29 @@ def describe(condition: Condition) -> str:
     joiner = " and " if isinstance(condition, AllOf) else " or "
     inner = joiner.join(describe(part) for part in condition.parts)
     return f"({inner})" if len(condition.parts) > 1 else inner
+
+
+def _said(item: str, answers: Mapping[str, Answer], declined: Collection[str]) -> str:
+    """How `item` was actually answered, in words: "use_12m is no"."""
+    if item in declined:
+        return f"{item} is declined (prefer not to say)"
+    answer = answers.get(item)
+    if answer is None:
+        return f"{item} is not answered"
+    return f"{item} is {', '.join(answer) if isinstance(answer, tuple) else answer}"
+
+
+def why_false(condition: Condition, ctx: Context, declined: Collection[str] = ()) -> str:
+    """Why `condition` does not hold, in terms of the answers given: "use_12m is no".
+
+    For `all`, the first part that fails; for `any`, every part (none holds).
+    """
+    if isinstance(condition, ItemCondition):
+        return _said(condition.item, ctx.answers, declined)
+    if isinstance(condition, AllOf):
+        failing = next(p for p in condition.parts if not p.evaluate(ctx))
+        return why_false(failing, ctx, declined)
+    if isinstance(condition, AnyOf):
+        reasons = dict.fromkeys(why_false(p, ctx, declined) for p in condition.parts)
+        return " and ".join(reasons)
+    return f"{describe(condition)} does not hold"

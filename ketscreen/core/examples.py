@@ -19,7 +19,9 @@ def _actual(result: Result, key: str) -> Any:
     if key == "flags":
         return [flag.id for flag in result.flags]
     if key == "top_flag_level":
-        return result.top_flag_level.value if result.top_flag_level else None
+        return result.top_level
+    if key == "not_assessed":
+        return list(result.not_assessed)
     if key == "guidance":
         return list(result.guidance)
     return result.scores.get(key)

@@ -2,11 +2,15 @@
 
 Used by the person-at-a-terminal screener and by counselor intake; it knows nothing of
 screens or files. Answers are normalised with the shared normaliser. Changing an
-answer re-applies skip logic at once and drops answers to questions no longer asked.
+answer re-applies skip logic at once and drops answers to questions no longer asked;
+the dropped answers are kept aside for the rest of the interview, so that changing the
+answer back brings them back (as a form filler does). `would_drop` says beforehand what
+a change would drop, so a screen can ask first.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
 from ketscreen.core.conditions import Answer, Context
@@ -25,7 +29,10 @@ class Interview:
     def __init__(self, questionnaire: Questionnaire, answers: Mapping[str, object] | None = None):
         self.questionnaire = questionnaire
         self.answers: Answers = normalize_answers(questionnaire, answers or {})
+        self._kept: Answers = {}  # answers dropped by skip logic, restored if asked again
         self._prune()
+        self._kept.clear()  # answers given from outside that do not apply are not kept
+        self._restored: tuple[str, ...] = ()
         self.cursor = self.first_unanswered()
 
     # -- reading ---------------------------------------------------------------------
@@ -114,6 +121,18 @@ class Interview:
             raise KeyError(f"{item_id} is not asked with the current answers")
         return self._set(item, value, advance=False)
 
+    def would_drop(self, item_id: str, value: object) -> list[str]:
+        """The ids of answers that answering `item_id` with `value` would drop."""
+        trial = copy.copy(self)  # the same questionnaire; its own answers and kept answers
+        trial.answers = dict(self.answers)
+        trial._kept = dict(self._kept)
+        return trial._set(self.questionnaire.items[item_id], value, advance=False)
+
+    @property
+    def restored(self) -> tuple[str, ...]:
+        """Ids of the answers the last answer or change brought back."""
+        return self._restored
+
     def back(self) -> bool:
         """Go to the previous question. False when already at the first."""
         if self.cursor == 0:
@@ -135,11 +154,18 @@ class Interview:
 
     def _set(self, item: Item, value: object, *, advance: bool) -> list[str]:
         normal = normalize_answer(item, value)
+        self._kept.pop(item.id, None)
         if normal is None:
             self.answers.pop(item.id, None)
         else:
             self.answers[item.id] = normal
         dropped = self._prune()
+        restored: list[str] = []
+        while back := self._restore():
+            restored.extend(back)
+            dropped.extend(self._prune())  # a restored answer can close other questions
+        self._restored = tuple(i for i in restored if i in self.answers)
+        dropped = [i for i in dropped if i not in self.answers]
         if advance:
             questions = self.questions()
             self.cursor = questions.index(item.id) + 1
@@ -156,5 +182,13 @@ class Interview:
             if not stale:
                 return dropped
             for item_id in stale:
-                del self.answers[item_id]
+                self._kept[item_id] = self.answers.pop(item_id)
             dropped.extend(stale)
+
+    def _restore(self) -> list[str]:
+        """Bring back kept answers to questions that are asked again (in question order)."""
+        for item_id in self.questions():
+            if item_id not in self.answers and item_id in self._kept:
+                self.answers[item_id] = self._kept.pop(item_id)
+                return [item_id]  # one at a time: it may open or close later questions
+        return []

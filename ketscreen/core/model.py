@@ -132,6 +132,8 @@ class FlagRule:
     item: str
     label: str
     when: Condition
+    advice: str | None = None
+    """What to do about this flag in particular, shown with it (e.g. an emergency route)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,18 @@ class Questionnaire:
     guidance: Guidance
     sources: tuple[Source, ...]
     examples: tuple[Example, ...] = field(default=())
+
+    @cached_property
+    def safety_items(self) -> tuple[str, ...]:
+        """The safety questions: items whose answers can raise a crisis or emergency flag.
+
+        A result in which one of these was asked but has no answer (neither a code nor
+        `declined`) and no flag was raised is `not_assessed` (CONTENT.md section 4). Read
+        from the flag rules, so it holds for every version without naming an item.
+        """
+        urgent = (FlagLevel.EMERGENCY, FlagLevel.CRISIS)
+        wanted = {rule.item for rule in self.flags if rule.level in urgent}
+        return tuple(item for item in self.items if item in wanted)
 
     @cached_property
     def order(self) -> tuple[str, ...]:

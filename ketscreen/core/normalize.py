@@ -15,6 +15,7 @@ looks like a code (`errors.quote_value`), because a value can be personal.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -59,9 +60,17 @@ def _one(item: Item, table: Mapping[str, str], value: object) -> str | None:
     code = table.get(text)
     if code is None:
         raise AnswerError(
-            item.id, f"{quote_value(value.strip())} is not an allowed answer", item.allowed_codes
+            item.id,
+            f"{quote_value(value.strip())} is not an allowed answer{_did_you_mean(item, text)}",
+            item.allowed_codes,
         )
     return code
+
+
+def _did_you_mean(item: Item, text: str) -> str:
+    """ " (did you mean 'weekly'?)" when one code is close to what was written."""
+    close = difflib.get_close_matches(text, item.allowed_codes, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def normalize_answer(

@@ -55,7 +55,9 @@ from ketscreen.core.yamlsafe import Loc, LocatedDict, LocatedList, loc_of
 from ketscreen.errors import Problem, QuestionnaireError
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-YES_NO_CHOICES = (Choice("yes", "Yes", 1), Choice("no", "No", 0))
+YES_NO_CHOICES = (Choice("no", "No", 0), Choice("yes", "Yes", 1))
+"""The default answers of a `yes_no` item: "no" first, as every symptom-like item lists
+its "no" answer first (docs/questionnaire-format.md, "Answer order")."""
 MAX_REACHABILITY_STATES = 100_000
 
 T = TypeVar("T")
@@ -597,7 +599,7 @@ def _flags(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> tuple[F
 
     def one(value: Any, loc: Loc) -> FlagRule:
         raw = b.mapping(value, loc, "a flag")
-        b.keys(raw, "a flag", ("id", "level", "item", "when", "label"), ())
+        b.keys(raw, "a flag", ("id", "level", "item", "when", "label"), ("advice",))
         fid = b.ident(raw["id"], raw.value_loc("id"), "flag id")
         try:
             level = FlagLevel(raw["level"])
@@ -610,7 +612,8 @@ def _flags(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> tuple[F
         if item not in items:
             raise b.fail(raw.value_loc("item"), f"flag {fid} names an unknown item {item!r}")
         when = _condition(b, raw["when"], raw.value_loc("when"), items, allow_result=False)
-        return FlagRule(fid, level, item, b.text(raw, "label", f"flag {fid}"), when)
+        advice = b.text(raw, "advice", f"flag {fid}") if "advice" in raw else None
+        return FlagRule(fid, level, item, b.text(raw, "label", f"flag {fid}"), when, advice)
 
     flags = tuple(b.each(seq, one))
     _unique(b, seq, [f.id for f in flags], "flag id")
@@ -686,7 +689,15 @@ def _readiness(
     return item.id, by_code
 
 
-_EXPECT_KEYS = ("band", "lower_bound", "missing", "flags", "top_flag_level", "guidance")
+_EXPECT_KEYS = (
+    "band",
+    "lower_bound",
+    "missing",
+    "flags",
+    "top_flag_level",
+    "guidance",
+    "not_assessed",
+)
 
 
 def _examples(b: _Builder, data: LocatedDict, score_ids: set[str]) -> tuple[Example, ...]:

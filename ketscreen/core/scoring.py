@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ketscreen.core.conditions import Answer, Context, describe
+from ketscreen.core.conditions import Answer, Context, why_false
 from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answers
 from ketscreen.errors import AnswerError
+
+NOT_ASSESSED = "not_assessed"
+"""`top_flag_level` of a result that raised no flag although a safety question was not
+answered (not asked yet, or left without an answer): never read that as "no flags"."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class Result:
     asked: tuple[str, ...]
     contributions: tuple[Contribution, ...]
     provenance: Provenance
+    not_assessed: tuple[str, ...] = ()
+    """Safety questions (`Questionnaire.safety_items`) asked but with no answer at all:
+    neither a code nor `declined`. A stopped or unfinished record has them."""
 
     @property
     def criteria_count(self) -> int | None:
@@ -66,7 +73,16 @@ class Result:
 
     @property
     def top_flag_level(self) -> FlagLevel | None:
+        """The most urgent level raised, or None (see `top_level` for not_assessed)."""
         return self.flags[0].level if self.flags else None
+
+    @property
+    def top_level(self) -> str | None:
+        """`top_flag_level` as every output shows it: the most urgent level raised;
+        else `not_assessed` when a safety question has no answer; else None."""
+        if self.flags:
+            return self.flags[0].level.value
+        return NOT_ASSESSED if self.not_assessed else None
 
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """Plain JSON-ready data; `explain` adds answers and per-item contributions."""
@@ -74,7 +90,8 @@ class Result:
             "band": self.band,
             "lower_bound": self.lower_bound,
             **dict(self.scores),
-            "top_flag_level": self.top_flag_level.value if self.top_flag_level else None,
+            "top_flag_level": self.top_level,
+            "not_assessed": list(self.not_assessed),
             "flags": [{"id": f.id, "level": f.level.value, "item": f.item} for f in self.flags],
             "missing": list(self.missing),
             "guidance": list(self.guidance),
@@ -143,10 +160,11 @@ def score(
         if not is_asked:
             if item.id in normal:
                 assert item.enable_when is not None
+                declined = [k for k, v in normal.items() if v == DECLINED]
                 raise AnswerError(
                     item.id,
-                    f"was not asked, because {describe(item.enable_when)} does not hold; "
-                    "leave it empty",
+                    f"answered {item.id}, but {why_false(item.enable_when, ctx, declined)}, "
+                    f"so {item.id} is not asked: leave it empty",
                 )
             continue
         asked.append(item.id)
@@ -172,6 +190,9 @@ def score(
         scores[sc.id] = total
 
     band, lower_bound = _band(questionnaire, ctx, scores, asked_set, given)
+    not_assessed = tuple(
+        i for i in questionnaire.safety_items if i in asked_set and i not in normal
+    )
 
     flags = raised_flags(questionnaire, ctx)
     levels = {f.level.value for f in flags}
@@ -211,6 +232,7 @@ def score(
             __version__,
             scored_at or utc_now(),
         ),
+        not_assessed=not_assessed,
     )
 
 

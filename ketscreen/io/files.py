@@ -10,7 +10,7 @@ from ketscreen.errors import KetscreenError
 
 
 def data_dir() -> Path:
-    """The folder holding ketamine.yaml and resources.yaml.
+    """The folder holding the questionnaire files (every version) and resources.yaml.
 
     In a wheel they are package data (`ketscreen/questions`); in a source checkout
     (editable install) they sit at the top of the repository.

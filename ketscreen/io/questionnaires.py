@@ -1,20 +1,108 @@
-"""Load a questionnaire from a file (or the built-in one)."""
+"""Load questionnaires: a file, or a shipped instrument version found in the registry.
+
+Every released version of every instrument ships side by side in `questions/`, one
+file each (`ketamine-1.0.0.yaml`, `ketamine-1.1.0.yaml`, ...). The registry finds them
+by reading each file's top-level `id:` and `version:` lines, so adding an instrument or
+a version is adding a file; nothing here names one except the default instrument. New
+screenings use the newest version; a saved record is scored with the version it names.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.schema import build_questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, load_yaml
+from ketscreen.errors import ExitCode, KetscreenError
 from ketscreen.io.files import data_dir, read_limited
 
-BUILTIN = "ketamine.yaml"
+DEFAULT_INSTRUMENT = "ketamine"
+NOT_QUESTIONNAIRES = ("resources.yaml",)
+_TOP_LINE = re.compile(rb"^(id|version):[ \t]*[\"']?([A-Za-z0-9_.+-]+)[\"']?[ \t]*(?:#.*)?$", re.M)
 
 
-def builtin_path() -> Path:
-    return data_dir() / BUILTIN
+class VersionError(KetscreenError):
+    """An instrument or version that this ketscreen does not ship."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """One shipped questionnaire file, known by its id and version."""
+
+    id: str
+    version: str
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.version}"
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Order versions numerically part by part (1.10.0 after 1.9.2)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.+-]", version)
+    )
+
+
+def _identity(path: Path) -> tuple[str, str] | None:
+    """The top-level `id:` and `version:` of a questionnaire file, read without parsing."""
+    try:
+        head = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
+    except KetscreenError:
+        return None
+    found = {m.group(1).decode(): m.group(2).decode() for m in _TOP_LINE.finditer(head)}
+    if "id" in found and "version" in found:
+        return found["id"], found["version"]
+    return None
+
+
+@lru_cache(maxsize=1)
+def shipped() -> tuple[Shipped, ...]:
+    """Every shipped questionnaire, by instrument, oldest version first."""
+    found = []
+    for path in sorted(data_dir().glob("*.yaml")):
+        if path.name in NOT_QUESTIONNAIRES:
+            continue
+        identity = _identity(path)
+        if identity is not None:
+            found.append(Shipped(identity[0], identity[1], path))
+    return tuple(sorted(found, key=lambda s: (s.id, version_key(s.version))))
+
+
+def versions(instrument: str = DEFAULT_INSTRUMENT) -> tuple[Shipped, ...]:
+    """The shipped versions of one instrument, oldest first."""
+    return tuple(s for s in shipped() if s.id == instrument)
+
+
+def instruments() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s.id for s in shipped()))
+
+
+def find(instrument: str, version: str | None = None) -> Shipped:
+    """A shipped file: that version, or the newest. VersionError names what ships."""
+    known = versions(instrument)
+    if not known:
+        names = ", ".join(instruments()) or "none"
+        raise VersionError(
+            f"no questionnaire {instrument!r} ships with this ketscreen (instruments: {names})"
+        )
+    if version is None:
+        return known[-1]
+    for entry in known:
+        if entry.version == version:
+            return entry
+    listed = ", ".join(entry.version for entry in known)
+    raise VersionError(
+        f"questionnaire {instrument} has no version {version!r} in this ketscreen "
+        f"(versions: {listed}); use one of those, or --questionnaire PATH for another file"
+    )
 
 
 def parse_questionnaire(data: bytes, source: str) -> Questionnaire:
@@ -22,16 +110,52 @@ def parse_questionnaire(data: bytes, source: str) -> Questionnaire:
     return build_questionnaire(load_yaml(data, source), source)
 
 
-@lru_cache(maxsize=1)
-def _builtin() -> Questionnaire:
-    path = builtin_path()
-    return parse_questionnaire(read_limited(path, DEFAULT_MAX_BYTES, "questionnaire"), path.name)
+@lru_cache(maxsize=16)
+def _load_shipped(entry: Shipped) -> Questionnaire:
+    data = read_limited(entry.path, DEFAULT_MAX_BYTES, "questionnaire")
+    loaded = parse_questionnaire(data, entry.path.name)
+    if (loaded.id, loaded.version) != (entry.id, entry.version):
+        raise VersionError(
+            f"{entry.path.name}: its id and version lines say {entry.label}, but the file "
+            f"parses as {loaded.id} {loaded.version}"
+        )
+    return loaded
 
 
-def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
-    """Load and check a questionnaire; None loads the built-in ketamine questionnaire."""
+def builtin_path(instrument: str = DEFAULT_INSTRUMENT, version: str | None = None) -> Path:
+    """The shipped file of an instrument version (default: the newest)."""
+    return find(instrument, version).path
+
+
+def load_questionnaire(
+    path: str | Path | None = None,
+    *,
+    instrument: str | None = None,
+    version: str | None = None,
+) -> Questionnaire:
+    """Load and check a questionnaire.
+
+    With `path`, that file. Otherwise a shipped instrument (default `ketamine`) at
+    `version` (default: the newest).
+    """
     if path is None:
-        return _builtin()
+        return _load_shipped(find(instrument or DEFAULT_INSTRUMENT, version))
     path = Path(path)
     data = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
-    return parse_questionnaire(data, str(path))
+    loaded = parse_questionnaire(data, str(path))
+    if version is not None and loaded.version != version:
+        raise VersionError(
+            f"{path} is questionnaire {loaded.id} version {loaded.version}, not {version}; "
+            "leave out --version, or give the file of that version"
+        )
+    return loaded
+
+
+def load_recorded(
+    instrument: str, version: str, given: Questionnaire | None = None
+) -> Questionnaire:
+    """The questionnaire a record names: `given` when it is that id and version, else the
+    shipped file of that version (VersionError when it does not ship)."""
+    if given is not None and (given.id, given.version) == (instrument, version):
+        return given
+    return _load_shipped(find(instrument, version))

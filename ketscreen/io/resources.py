@@ -34,6 +34,14 @@ class Service:
     hours: str
     kind: str
     checked: str
+    """When and where the entry was confirmed: `YYYY-MM, source`."""
+    shown_with: tuple[str, ...] = ()
+    """Flag ids of a questionnaire: the result shows this service with those alerts."""
+
+    @property
+    def checked_on(self) -> str:
+        """The date part of `checked` (`2026-12`)."""
+        return self.checked.split(",", 1)[0].strip()
 
 
 @dataclass(frozen=True)
@@ -62,10 +70,16 @@ def _text(entry: LocatedDict, key: str, where: str, problems: list[Problem]) -> 
     return " ".join(value.split())
 
 
-def _keys(entry: LocatedDict, allowed: set[str], where: str, problems: list[Problem]) -> bool:
+def _keys(
+    entry: LocatedDict,
+    allowed: set[str],
+    where: str,
+    problems: list[Problem],
+    optional: frozenset[str] = frozenset(),
+) -> bool:
     ok = True
     for key in entry:
-        if key not in allowed:
+        if key not in allowed and key not in optional:
             problems.append(entry.key_loc(key).problem(f"unknown key {key!r} in {where}"))
             ok = False
     for key in sorted(allowed - set(entry)):
@@ -78,19 +92,29 @@ def _service(value: Any, loc: Loc, where: str, problems: list[Problem]) -> Servi
     if not isinstance(value, LocatedDict):
         problems.append(loc_of(value, loc).problem(f"{where}: each service must be a mapping"))
         return None
-    if not _keys(value, _SERVICE_KEYS, where, problems):
+    if not _keys(value, _SERVICE_KEYS, where, problems, frozenset({"shown_with"})):
         return None
+    shown_with: tuple[str, ...] = ()
+    if "shown_with" in value:
+        raw = value["shown_with"]
+        if not isinstance(raw, LocatedList) or not all(isinstance(x, str) for x in raw):
+            problems.append(
+                value.value_loc("shown_with").problem(
+                    f"{where}.shown_with must be a list of flag ids"
+                )
+            )
+        else:
+            shown_with = tuple(raw)
     kind = value["kind"]
     if kind not in KINDS:
         problems.append(
             value.value_loc("kind").problem(f"{where}: kind must be one of {', '.join(KINDS)}")
         )
-    return Service(
-        *(
-            _text(value, k, where, problems)
-            for k in ("id", "name", "contact", "hours", "kind", "checked")
-        )
+    sid, name, contact, hours, kind_text, checked = (
+        _text(value, k, where, problems)
+        for k in ("id", "name", "contact", "hours", "kind", "checked")
     )
+    return Service(sid, name, contact, hours, kind_text, checked, shown_with)
 
 
 def _region(code: str, value: Any, loc: Loc, problems: list[Problem]) -> Region | None:

@@ -35,7 +35,7 @@ import re
 import secrets
 import socket
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -431,8 +431,12 @@ class SessionStore:
             raise SessionError(_unusable(path, "its id does not match its file name"))
         return doc, raw
 
-    def load(self, ref: str, questionnaire: Questionnaire, *, allow_path: bool = True) -> Session:
-        """Open a session for reading or for going on with it.
+    def load(
+        self, ref: str, questionnaire: Questionnaire | None = None, *, allow_path: bool = True
+    ) -> Session:
+        """Open a session for reading or for going on with it, with the questionnaire
+        version it was recorded under (`questionnaire`, a file the user gave, is used
+        when it is that id and version).
 
         An exclusive store takes the session's lock first (SessionBusy when another
         process has it), so what it reads stays what is on disk until it saves.
@@ -447,8 +451,9 @@ class SessionStore:
         try:
             doc, raw = self._read(path)
             self._check_file(path)
+            recorded = recorded_questionnaire(doc, questionnaire)
             try:
-                session = session_from_document(doc, questionnaire)
+                session = session_from_document(doc, recorded)
             except FormatProblem as exc:
                 raise SessionError(_unusable(path, str(exc))) from None
             if not stored_result_agrees(doc, session):
@@ -461,14 +466,13 @@ class SessionStore:
             self._known[session.id] = _digest(raw)
         return session
 
-    def summaries(
-        self, questionnaires: Sequence[Questionnaire] = ()
-    ) -> tuple[list[Summary], list[Unreadable]]:
+    def summaries(self) -> tuple[list[Summary], list[Unreadable]]:
         """Every session in the folder, newest first, and the files that could not be read.
 
-        A session recorded with one of `questionnaires` is checked in full and shows what
-        `report` would compute; any other shows its stored result, marked unverified.
-        Anything but a regular file is skipped (a pipe would otherwise hang the listing).
+        A session recorded with a questionnaire version this ketscreen ships is checked in
+        full and shows what `report` would compute; any other shows its stored result,
+        marked unverified. Anything but a regular file is skipped (a pipe would otherwise
+        hang the listing).
         """
         if not self.folder.is_dir():
             return [], []
@@ -479,14 +483,13 @@ class SessionStore:
             raise SessionError(
                 f"{self.folder}: cannot be listed ({exc.strerror or exc}); check its permissions"
             ) from None
-        known = {(q.id, q.version, q.sha256): q for q in questionnaires}
         found: list[Summary] = []
         broken: list[Unreadable] = []
         for path in paths:
             try:
                 doc = self.read_document(path)
                 self._check_file(path)
-                summary = _summary(path, doc, known)
+                summary = _summary(path, doc)
                 if summary.stored_disagrees:
                     self._disagrees(path)
                 found.append(summary)
@@ -513,18 +516,42 @@ def _try_lock(fd: int) -> bool:
     return True  # pragma: no cover - Windows
 
 
+def recorded_questionnaire(
+    doc: Mapping[str, Any], given: Questionnaire | None = None
+) -> Questionnaire:
+    """The questionnaire a session document was recorded with: `given` when it is that
+    id and version, else the shipped file of that version. SessionError otherwise."""
+    from ketscreen.io.questionnaires import VersionError, load_recorded
+
+    q = doc["questionnaire"]
+    try:
+        return load_recorded(q["id"], q["version"], given)
+    except VersionError:
+        raise SessionError(
+            f"session {doc['id']} was recorded with questionnaire {q['id']} {q['version']}, "
+            "which this ketscreen does not ship; open it with --questionnaire PATH to a "
+            "copy of that version, or with the ketscreen release that shipped it"
+        ) from None
+
+
 def _unusable(path: Path, reason: str) -> str:
     return f"{path}: cannot be used as a session: {reason}. The file was left unchanged"
 
 
-def _summary(
-    path: Path, doc: dict[str, Any], known: Mapping[tuple[str, str, str], Questionnaire]
-) -> Summary:
+def _summary(path: Path, doc: dict[str, Any]) -> Summary:
+    """One listing row: worked out from the answers with the questionnaire version the
+    session was recorded under (so it says what `report` says), or, when this ketscreen
+    does not have that exact file, the stored result marked unverified."""
+    from ketscreen.core.scoring import NOT_ASSESSED
+
     q = doc["questionnaire"]
-    questionnaire = known.get((q["id"], q["version"], q["sha256"]))
+    try:
+        questionnaire: Questionnaire | None = recorded_questionnaire(doc)
+    except SessionError:
+        questionnaire = None
     verified = disagrees = False
     result = doc["result"] or {}
-    if questionnaire is not None:
+    if questionnaire is not None and questionnaire.sha256 == q["sha256"]:
         try:
             session = session_from_document(doc, questionnaire)
         except FormatProblem as exc:
@@ -532,6 +559,8 @@ def _summary(
         computed = session.result()
         disagrees = not stored_result_agrees(doc, session)
         result = computed.to_dict() if computed else {}
+        if computed is None and questionnaire.safety_items:
+            result = {"top_flag_level": NOT_ASSESSED}  # not even the first question answered
         verified = True
     band = result.get("band")
     top = result.get("top_flag_level")

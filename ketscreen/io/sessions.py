@@ -14,6 +14,10 @@ A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessio
       "answers": {"use_12m": "yes", "routes": ["snort"], ...},
       "item_notes": {"craving": [{"at": "...Z", "text": "..."}]},
       "general_notes": [{"at": "...Z", "text": "..."}],
+      "safety_notes": [{"at": "...Z", "item": "self_harm", "answer": "now",
+                        "level": "emergency", "text": "..." | ""}],
+                                           the counselor's note after a positive safety
+                                           answer ("" when left empty); optional
       "events": [{"at": "...Z", "event": "started"},
                  {"at": "...Z", "event": "answered", "item": "use_12m", "answer": "yes"},
                  {"at": "...Z", "event": "changed", "item": "...", "old": ..., "new": ...},
@@ -50,7 +54,7 @@ from typing import Any
 from ketscreen import __version__
 from ketscreen.core.conditions import Answer
 from ketscreen.core.interview import Interview
-from ketscreen.core.model import Questionnaire
+from ketscreen.core.model import FlagLevel, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answer
 from ketscreen.core.scoring import Result, asked_items, score, utc_now
 from ketscreen.errors import AnswerError, KetscreenError, quote_value
@@ -126,6 +130,31 @@ def _with_extra(data: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
     return data
 
 
+@dataclass(frozen=True)
+class SafetyNote:
+    """What the counselor recorded after a crisis or emergency answer (CONTENT.md sec. 4).
+
+    `text` is "" when the counselor left it empty, which is recorded as such.
+    """
+
+    at: str
+    item: str
+    answer: str
+    level: str
+    text: str
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "at": self.at,
+            "item": self.item,
+            "answer": self.answer,
+            "level": self.level,
+            "text": self.text,
+        }
+        return _with_extra(data, self.extra)
+
+
 def _plain(answer: Answer | None) -> str | list[str] | None:
     return list(answer) if isinstance(answer, tuple) else answer
 
@@ -189,6 +218,7 @@ class Session:
     events: list[Event] = field(default_factory=list)
     region: str | None = None
     """The region whose helplines the intake showed; reports use it by default."""
+    safety_notes: list[SafetyNote] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     """Top-level fields of the file that this version does not know, written back as
     they were."""
@@ -290,6 +320,16 @@ class Session:
             raise SessionError(f"{item} is not a question of this questionnaire")
         return note
 
+    def add_safety_note(
+        self, item: str, answer: str, level: str, text: str, *, at: str | None = None
+    ) -> SafetyNote:
+        """The counselor's safety note after a positive safety answer; "" = left empty."""
+        if item not in self.questionnaire.items:
+            raise SessionError(f"{item} is not a question of this questionnaire")
+        note = SafetyNote(at or utc_now(), item, answer, level, " ".join(typed_note_parts(text)))
+        self.safety_notes.append(note)
+        return note
+
     def interrupt(self, *, at: str | None = None) -> None:
         """Ctrl-C: the session stays in progress, to be resumed."""
         self._require(Status.IN_PROGRESS, "interrupt")
@@ -377,6 +417,7 @@ class Session:
             "answers": {k: _plain(v) for k, v in self.answers.items()},
             "item_notes": {k: [n.to_dict() for n in v] for k, v in self.item_notes.items()},
             "general_notes": [n.to_dict() for n in self.general_notes],
+            "safety_notes": [n.to_dict() for n in self.safety_notes],
             "events": [e.to_dict() for e in self.events],
             "result": result.to_dict() if result else None,
         }
@@ -407,12 +448,14 @@ TOP_LEVEL_KEYS = frozenset(
         "answers",
         "item_notes",
         "general_notes",
+        "safety_notes",
         "events",
         "result",
     }
 )
 """The fields this version reads; any other top-level field is kept as it is."""
 _NOTE_KEYS = frozenset({"at", "text"})
+_SAFETY_NOTE_KEYS = frozenset({"at", "item", "answer", "level", "text"})
 _ITEM_KINDS = (EventKind.ANSWERED, EventKind.CHANGED, EventKind.AMENDED)
 
 
@@ -492,6 +535,7 @@ def parse_document(text: str) -> dict[str, Any]:
     for item, entries in notes.items():
         _notes(entries, f"item_notes.{_key(item)}")
     _notes(_expect(doc, "general_notes", list), "general_notes")
+    _safety_notes(doc.get("safety_notes", []))
     events = _expect(doc, "events", list)
     if not events:
         raise FormatProblem("events: the list is empty")
@@ -581,6 +625,20 @@ def _kind_of(value: Any) -> str:
     )
 
 
+def _safety_notes(entries: Any) -> None:
+    if not isinstance(entries, list):
+        raise FormatProblem("safety_notes: must be a list")
+    for index, note in enumerate(entries):
+        where = f"safety_notes[{index}]"
+        if not isinstance(note, dict):
+            raise FormatProblem(f"{where}: must be an object")
+        _timestamp(note, where)
+        for key in ("item", "answer", "level", "text"):
+            _expect(note, key, str, f"{where}.{key}")
+        if note["level"] not in {level.value for level in FlagLevel}:
+            raise FormatProblem(f"{where}.level: not one of the alert levels")
+
+
 def _event(event: Any, where: str) -> None:
     if not isinstance(event, dict):
         raise FormatProblem(f"{where}: must be an object")
@@ -661,6 +719,7 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
         *(("answers", i) for i in doc["answers"]),
         *(("item_notes", i) for i in doc["item_notes"]),
         *(("events", e["item"]) for e in doc["events"] if EventKind(e["event"]) in _ITEM_KINDS),
+        *(("safety_notes", n["item"]) for n in doc.get("safety_notes", [])),
     ]:
         if item_id not in items:
             raise FormatProblem(
@@ -700,6 +759,17 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
             item: [_note_from(n) for n in notes] for item, notes in doc["item_notes"].items()
         },
         general_notes=[_note_from(n) for n in doc["general_notes"]],
+        safety_notes=[
+            SafetyNote(
+                n["at"],
+                n["item"],
+                n["answer"],
+                n["level"],
+                n["text"],
+                {k: v for k, v in n.items() if k not in _SAFETY_NOTE_KEYS},
+            )
+            for n in doc.get("safety_notes", [])
+        ],
         events=events,
         extra={k: v for k, v in doc.items() if k not in TOP_LEVEL_KEYS},
     )
@@ -707,15 +777,18 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
 
 def stored_result_agrees(doc: Mapping[str, Any], session: Session) -> bool:
     """Whether the file's stored `result` says what its answers give: the same band,
-    scores, flags, top flag level and missing items (ketscreen always shows what the
-    answers give; another program reading the file might trust the stored one). The
-    provenance (tool version, time) may differ: a newer ketscreen is no disagreement."""
+    scores and flags (ketscreen always shows what the answers give; another program
+    reading the file might trust the stored one). A result stored by another ketscreen
+    version is not judged: a newer engine may say more (such as `not_assessed`)."""
     result = session.result()
     stored = doc.get("result")
     if result is None or stored is None:
         return result is None and stored is None
+    provenance = stored.get("provenance")
+    if not isinstance(provenance, dict) or provenance.get("tool_version") != __version__:
+        return True
     ours = result.to_dict()
-    keys = ("band", "lower_bound", "top_flag_level", "flags", "missing", *result.scores)
+    keys = ("band", "lower_bound", "flags", *result.scores)
     return all(stored.get(key) == ours[key] for key in keys)
 
 

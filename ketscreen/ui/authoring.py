@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ketscreen.core.advice import advice
 from ketscreen.core.conditions import describe
 from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
@@ -17,6 +18,7 @@ from ketscreen.core.schema import build_questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, LocatedDict, load_yaml
 from ketscreen.errors import QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
+from ketscreen.io.questionnaires import DEFAULT_INSTRUMENT, find, shipped
 from ketscreen.io.resources import parse_resources
 
 
@@ -28,8 +30,35 @@ def _summary(q: Questionnaire) -> str:
     )
 
 
-def validate_file(path: Path) -> str:
-    """Check one questionnaire or resources file; one summary line, or QuestionnaireError."""
+def _where(root: object, where: tuple[str, ...], source: str) -> str:
+    """`file:line:column` of what a warning is about (an item, a guidance text)."""
+    loc = None
+    if where[0] == "items" and isinstance(root, LocatedDict):
+        sections = root.get("sections")
+        for section in sections if isinstance(sections, list) else []:
+            items = section.get("items") if isinstance(section, LocatedDict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, LocatedDict) and item.get("id") == where[1]:
+                    loc = item.value_loc("choices") if "choices" in item else item.loc
+    elif where[0] == "guidance" and isinstance(root, LocatedDict):
+        node: object = root
+        for key in where[:-1]:
+            node = node.get(key) if isinstance(node, LocatedDict) else None
+        last = where[-1]
+        if isinstance(node, LocatedDict):
+            loc = node.value_loc(last)
+        elif isinstance(node, list):  # topics: find the one with this id
+            loc = next(
+                (t.loc for t in node if isinstance(t, LocatedDict) and t.get("id") == last), None
+            )
+    return f"{loc.source}:{loc.line}:{loc.column}" if loc is not None else source
+
+
+def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
+    """Check one questionnaire or resources file; one summary line, or QuestionnaireError.
+
+    Advice that is not an error (the answer-order rule) goes to `warn`, one line each.
+    """
     data = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
     source = str(path)
     root = load_yaml(data, source)
@@ -41,15 +70,30 @@ def validate_file(path: Path) -> str:
     problems = check_examples(questionnaire)
     if problems:
         raise QuestionnaireError(problems)
+    for found in advice(questionnaire):
+        if warn is not None:
+            warn(f"{_where(root, found.where, source)}: {found.message}")
     return f"{source}: OK, {_summary(questionnaire)}"
 
 
-def validate_files(path: Path | None) -> Iterator[str]:
+def validate_files(
+    path: Path | None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    instrument: str | None = None,
+    version: str | None = None,
+) -> Iterator[str]:
+    """One line per file checked: `path`; else one shipped version; else every shipped
+    questionnaire version and the resources."""
     if path is not None:
-        yield validate_file(path)
+        yield validate_file(path, warn)
         return
-    for name in ("ketamine.yaml", "resources.yaml"):
-        yield validate_file(data_dir() / name)
+    if version is not None or instrument is not None:
+        yield validate_file(find(instrument or DEFAULT_INSTRUMENT, version).path, warn)
+        return
+    for entry in shipped():
+        yield validate_file(entry.path, warn)
+    yield validate_file(data_dir() / "resources.yaml", warn)
 
 
 def _codes(q: Questionnaire, item_id: str) -> Text:
@@ -81,7 +125,7 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
         table.add_column("item", overflow="fold")
         table.add_column("type", overflow="fold")
         table.add_column("codes (weight)", ratio=2, min_width=16, overflow="fold")
-        table.add_column("asked when", ratio=2)
+        table.add_column("asked when", ratio=2, overflow="fold")
         for item_id in section.items:
             item = q.items[item_id]
             kind = item.type.value + ("\n(required)" if item.required else "")
@@ -121,12 +165,19 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
     flags = Table(expand=True, pad_edge=False)
     flags.add_column("flag", overflow="fold")
     flags.add_column("level", overflow="fold")
-    flags.add_column("raised when")
+    flags.add_column("raised when", overflow="fold")
     for flag in sorted(q.flags, key=lambda f: f.level.rank):
-        flags.add_row(flag.id, flag.level.value, describe(flag.when))
+        when = describe(flag.when) + (f"; says: {flag.advice}" if flag.advice else "")
+        flags.add_row(flag.id, flag.level.value, when)
     console.print()
     console.print(Text("Flags (raised whatever the band; most urgent first)", style="heading"))
     console.print(flags)
+    if q.safety_items:
+        console.print(
+            f"Safety questions: {', '.join(q.safety_items)}. A result in which one was "
+            "asked but has no answer (not even 'declined') and no flag was raised has "
+            "top flag level not_assessed."
+        )
 
     if q.guidance.topics:
         console.print()

@@ -54,11 +54,21 @@ def _line(line: Line, *, plain: bool) -> RenderableType:
     return grid
 
 
-def render_block(block: Block, *, plain: bool) -> RenderableType:
-    """The block as one renderable: a panel (rich, boxed), or a heading and lines."""
-    body = [_line(line, plain=plain) for line in block.lines]
+def block_title(block: Block) -> Text:
     title = _text(block.title).copy()
     title.stylize(block.style)
+    return title
+
+
+def block_rows(block: Block, *, plain: bool) -> tuple[RenderableType, ...]:
+    """The block's lines, one renderable each (a page may break between them)."""
+    return tuple(_line(line, plain=plain) for line in block.lines)
+
+
+def render_block(block: Block, *, plain: bool) -> RenderableType:
+    """The block as one renderable: a panel (rich, boxed), or a heading and lines."""
+    body = list(block_rows(block, plain=plain))
+    title = block_title(block)
     if block.boxed and not plain:
         return Panel(
             Group(*body), title=title, title_align="left", border_style=block.style, padding=(0, 1)

@@ -24,6 +24,7 @@ THEME = Theme(
         "level.urgent": "bold dark_orange",
         "level.see_doctor": "bold yellow",
         "level.harm_reduction": "bold cyan",
+        "level.not_assessed": "bold magenta",
         "muted": "dim",
         "heading": "bold",
     }

@@ -1,10 +1,11 @@
 """Counselor intake: the screener's screens, framed for an interviewer, saved as it goes.
 
 `IntakeFlow` runs the same interview loop as the self-check (`run_interview`) with the
-intake's seams: the prompt says whose answer it is, `n` adds a note to the question on
-screen, and every answer, change and note is saved at once (atomically) to the session
-file. `start`, `resume` and `amend` each return True when the interview reached its end
-(the review screen was confirmed) and False when the counselor typed `q`.
+intake's seams: the prompt says whose answer it is, `a` (or the word `note`) adds a note
+to the question on screen, and every answer, change and note is saved at once
+(atomically) to the session file. `start`, `resume` and `amend` each return True when
+the interview reached its end (the review screen was confirmed) and False when the
+counselor typed `q`.
 
 Ctrl-C and end of input propagate to the caller, which calls `save_interrupted()`: the
 answers given so far are saved as `in-progress`, so `ketscreen intake --resume ID`
@@ -13,13 +14,14 @@ continues at the first unanswered question.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rich.text import Text
 
 from ketscreen.core.interview import Interview
 from ketscreen.core.model import Item, Questionnaire
+from ketscreen.core.pseudonym import personal_looking
 from ketscreen.core.scoring import utc_now
 from ketscreen.io.resources import Region, RegionChoice
 from ketscreen.io.session_store import SessionStore
@@ -33,27 +35,44 @@ from ketscreen.ui.interview_screen import (
     run_interview,
     show_welcome,
 )
+from ketscreen.ui.paging import Part
 from ketscreen.ui.reports.content import when
-from ketscreen.ui.result_view import result_renderables
-from ketscreen.ui.safety import crisis_block, crisis_level, footer
-from ketscreen.ui.screener import show_paged
+from ketscreen.ui.result_view import result_parts
+from ketscreen.ui.safety import counselor_block, crisis_block, crisis_level, footer
+from ketscreen.ui.screener import show_result
 from ketscreen.ui.terminal import Terminal
 
 PROMPT = "Client's answer:"
-CONFIDENTIALITY = (
-    "Before you start, explain the limits of confidentiality to the client: what stays "
-    "private, who can read this record, and when you would have to share information "
-    "(for example, if someone is at risk of serious harm)."
+_LIMITS = (
+    "what stays private, who can read this record, and when you would have to share "
+    "information (for example, if someone is at risk of serious harm)"
 )
+CONFIDENTIALITY = (
+    f"Before you start, explain the limits of confidentiality to the client: {_LIMITS}."
+)
+CONFIDENTIALITY_AGAIN = (
+    f"If this is a new meeting, explain the limits of confidentiality to the client again: "
+    f"{_LIMITS}."
+)
+NOTE_KEY = "a"
 KEYS = (
-    "Read each question to the client and type their answer: a number, then Enter. "
-    "n adds a note to the question, b goes back, s is prefer not to say, ? is help, "
-    "q stops."
+    "Read each question to the client and type their answer: a number, then Enter "
+    f"(y or n on yes-or-no questions). {NOTE_KEY} adds a note to the question, b goes back, "
+    "s is prefer not to say, ? is help, q stops."
 )
 NOT_A_DIAGNOSIS = (
-    "This is a screening tool, not a diagnosis. If at any point the client feels "
-    "distressed, you can stop: type q."
+    "Tell the client: this is a screening tool, not a diagnosis, and they can stop at any "
+    "point if they feel distressed (type q to stop)."
 )
+READ_TO_CLIENT = "For the client: read this to them, or show them the screen."
+QUIT_HELP = "stop the intake; the session is saved as stopped, to go on with later"
+REVIEW_INTRO = "Every answer the client gave. Read them back if the client wants."
+
+
+def _who(session: Session) -> str:
+    """ "Client: C-0042. Counselor: Sam." for the resume and amend screens."""
+    who = f"Client: {session.client}."
+    return who + (f" Counselor: {session.counselor}." if session.counselor else "")
 
 
 def resume_command(session_id: str) -> str:
@@ -81,14 +100,28 @@ class IntakeFlow:
     clock: Callable[[], str] = utc_now
     session: Session | None = None
     interview: Interview | None = None
+    given: Questionnaire | None = None
+    """A questionnaire file the counselor named; sessions otherwise open with their own."""
+    regions: Mapping[str, Region] | None = None
+    """All regions: a resumed or amended session shows its own region's help, unless
+    --region chose one."""
 
     # -- the three ways in -----------------------------------------------------------
 
     def start(self, client: str, counselor: str | None) -> bool:
         """A new session; it is written as soon as the counselor presses Enter to start."""
+        if not self._client_id_confirmed(client):
+            self.term.print(
+                Text(
+                    "Nothing was saved. Start again with --client and a pseudonym or case "
+                    "number, such as C-0042.",
+                    style="heading",
+                )
+            )
+            return False
         lines: list[Line] = [
             Bullet(CONFIDENTIALITY),
-            Bullet(f"Client: {client}" + (f". Counselor: {counselor}." if counselor else ".")),
+            Bullet(f"Client: {client}." + (f" Counselor: {counselor}." if counselor else "")),
             Bullet(KEYS),
             Bullet(
                 "The session is saved after every answer. If you are interrupted, it can be "
@@ -110,16 +143,44 @@ class IntakeFlow:
         self._say(f"Session {session.id} started; saved in {self.store.folder}.")
         return self._interview()
 
+    def _client_id_confirmed(self, client: str) -> bool:
+        """A client id that looks like a name, an email or a phone number: say so, ask."""
+        looks = personal_looking(client)
+        if looks is None:
+            return True
+        self.term.print()
+        self.term.print(
+            Text(
+                f'The client id "{client}" looks like {looks}. It is written into the '
+                "session file and every report, so use a pseudonym or a case number "
+                "instead (such as C-0042), not a name, email or phone number.",
+                style="heading",
+            )
+        )
+        answer = self.term.ask("Type y to use it anyway, or press Enter to stop:")
+        return answer.strip().lower() in ("y", "yes")
+
+    def _use_session_region(self, session: Session) -> None:
+        """The region the session recorded, unless --region was given."""
+        if self.choice.how == "option" or self.regions is None or session.region is None:
+            return
+        region = self.regions.get(session.region)
+        if region is not None:
+            self.region = region
+            self.choice = RegionChoice(region.code, "session")
+
     def resume(self, ref: str) -> bool:
-        session = self.store.load(ref, self.questionnaire, allow_path=False)
+        session = self.store.load(ref, self.given, allow_path=False)
+        self.questionnaire = session.questionnaire
+        self._use_session_region(session)
         session.resume(at=self.clock())
         interview = session.interview()
-        self._crisis_reminder(interview)
+        self._crisis_reminder(session, interview)
         answered, asked = len(session.answers), len(interview.questions())
         lines: list[Line] = [
-            Bullet(f"Client: {session.client}. Started {when(session.started)}."),
+            Bullet(f"{_who(session)} Started {when(session.started)}."),
             Bullet(f"{answered} of {asked} questions answered so far; going on from there."),
-            Bullet("If this is a new meeting, remind the client: " + CONFIDENTIALITY),
+            Bullet(CONFIDENTIALITY_AGAIN),
             Bullet(KEYS),
             Bullet(NOT_A_DIAGNOSIS),
             "",
@@ -139,16 +200,18 @@ class IntakeFlow:
 
     def amend(self, ref: str, reason: str) -> bool:
         """Change answers of a completed session; each change is saved with the reason."""
-        session = self.store.load(ref, self.questionnaire, allow_path=False)
+        session = self.store.load(ref, self.given, allow_path=False)
+        self.questionnaire = session.questionnaire
         if session.status not in (Status.COMPLETED, Status.AMENDED):
             raise SessionError(
                 f"session {session.id} is {session.status.value}; only a completed session "
                 f"can be amended (to go on with it: {resume_command(session.id)})"
             )
         reason = check_reason(reason)
-        self._crisis_reminder(session.interview())
+        self._use_session_region(session)
+        self._crisis_reminder(session, session.interview())
         lines: list[Line] = [
-            Bullet(f"Client: {session.client}. Completed {when(session.completed_at or '')}."),
+            Bullet(f"{_who(session)} Completed {when(session.completed_at or '')}."),
             Bullet(f'Every change is recorded with the time and the reason: "{reason}".'),
             Bullet(
                 "The next screen lists every answer: type its number to change it, then "
@@ -171,6 +234,7 @@ class IntakeFlow:
         def record(interview: Interview, event: AnswerEvent) -> None:
             session.amend(event.item, event.value, reason, at=self.clock())
             self.store.save(session)
+            self._safety_protocol(session, interview, event)
 
         finished = run_interview(self.term, interview, self.region, self._options(record))
         changes = len(session.events) - before
@@ -206,8 +270,19 @@ class IntakeFlow:
         return InterviewOptions(
             prompt=PROMPT,
             on_answer=record,
-            extra_keys=(ExtraKey("n", "add a note", self._note),),
+            extra_keys=(ExtraKey(NOTE_KEY, "add a note", self._note, word="note"),),
+            quit_help=QUIT_HELP,
+            mark=self._note_mark,
+            review_title="Check the client's answers",
+            review_intro=REVIEW_INTRO,
+            crisis_label=READ_TO_CLIENT,
         )
+
+    def _note_mark(self, item_id: str) -> str | None:
+        """ "note" (or "2 notes") beside an answer on the review screen."""
+        session = self.session
+        count = len(session.item_notes.get(item_id, ())) if session else 0
+        return None if not count else ("note" if count == 1 else f"{count} notes")
 
     def _interview(self) -> bool:
         session, interview = self.session, self.interview
@@ -216,6 +291,7 @@ class IntakeFlow:
         def record(interview: Interview, event: AnswerEvent) -> None:
             session.record_answers(interview.answers, at=self.clock())
             self.store.save(session)
+            self._safety_protocol(session, interview, event)
 
         if not run_interview(self.term, interview, self.region, self._options(record)):
             session.record_answers(interview.answers, at=self.clock())
@@ -234,6 +310,24 @@ class IntakeFlow:
         self._show_result(session)
         self._say(f"Session {session.id} completed and saved. Report: {report_command(session.id)}")
         return True
+
+    def _safety_protocol(self, session: Session, interview: Interview, event: AnswerEvent) -> None:
+        """After the client's crisis panel: the counselor's panel, then the safety note.
+
+        The note may be left empty, which is recorded as such; it is saved at once.
+        """
+        flags = [f for f in interview.flags() if f.item == event.item]
+        level = crisis_level(flags)
+        if level is None or not isinstance(event.value, str):
+            return
+        self.term.print(render_block(counselor_block(level), plain=self.term.plain))
+        text = self.term.ask(
+            "Safety note: what you did and agreed (press Enter alone to leave it empty):"
+        )
+        note = session.add_safety_note(event.item, event.value, level.value, text, at=self.clock())
+        self.store.save(session)
+        saved = "Safety note saved." if note.text else "Recorded: safety note left empty."
+        self.term.print(Text(saved, style="heading"))
 
     def _note(self, term: Terminal, interview: Interview, item: Item) -> None:
         session = self.session
@@ -271,10 +365,12 @@ class IntakeFlow:
         result = session.result()
         assert result is not None  # a finished interview always has use_12m
         self.term.new_screen()
-        parts = result_renderables(
+        parts = result_parts(
             self.questionnaire, result, self.region, plain=self.term.plain, with_footer=False
         )
-        show_paged(self.term, parts, footer(self.region, plain=self.term.plain))
+        if crisis_level(result.flags) is not None:  # the panel first: say who it is for
+            parts.insert(0, Part(Text(READ_TO_CLIENT, style="heading"), lead=True))
+        show_result(self.term, parts, self.region)
 
     def _leaving(self, interview: Interview) -> None:
         """When stopping early: the crisis panel again if it was raised; the crisis line."""
@@ -283,12 +379,26 @@ class IntakeFlow:
             self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
         self.term.print(footer(self.region, plain=self.term.plain))
 
-    def _crisis_reminder(self, interview: Interview) -> None:
-        """Resuming or amending a session whose client reported a crisis: say so first."""
+    def _crisis_reminder(self, session: Session, interview: Interview) -> None:
+        """Resuming or amending a session whose client reported a crisis: say so first,
+        with the counselor's protocol and the safety notes recorded so far."""
         level = crisis_level(interview.flags())
-        if level is not None:
-            self.term.print(Text("Earlier in this session the client reported:", style="heading"))
-            self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+        if level is None:
+            return
+        self.term.print(
+            Text(
+                "Earlier in this session the client reported thoughts of self-harm. "
+                + READ_TO_CLIENT,
+                style="heading",
+            )
+        )
+        self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+        self.term.print(render_block(counselor_block(level), plain=self.term.plain))
+        if not session.safety_notes:
+            self.term.print(Text("No safety note was recorded.", style="heading"))
+        for note in session.safety_notes:
+            said = note.text or "(left empty)"
+            self.term.print(Text(f"Safety note, {when(note.at)}: {said}"))
 
     def _say(self, message: str) -> None:
         self.term.print()

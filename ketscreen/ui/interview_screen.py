@@ -11,9 +11,14 @@ counselor intake both use it; the intake plugs in through `InterviewOptions`:
 - nothing here prints "nothing was saved": quitting returns False and the caller says
   what happened; Ctrl-C (KeyboardInterrupt) and end of input (`InputEnded`) propagate.
 
-Keys: a number answers (several numbers, like `1 3`, for choose-all questions), Enter
-keeps an earlier answer, `b` goes back, `s` is "prefer not to say" (where allowed), `?`
-shows help, `q` stops.
+Keys: a number answers (several numbers, like `1 3`, for choose-all questions), `y`
+and `n` answer yes-or-no questions, Enter keeps an earlier answer, `b` goes back, `s` is
+"prefer not to say" (where allowed), `?` shows help, `q` stops. The words `yes`, `no`,
+`back`, `skip`, `help` and `quit` work wherever their key does.
+
+A change that would remove more than one answer (questions that no longer apply) asks
+first; the removed answers come back if the change is undone before the end. The review
+screen, like the result, is shown a page at a time on a terminal.
 """
 
 from __future__ import annotations
@@ -37,9 +42,23 @@ from ketscreen.ui.resources_view import HOW
 from ketscreen.ui.safety import crisis_block, crisis_level, footer
 from ketscreen.ui.terminal import Terminal
 
-RESERVED_KEYS = frozenset({"b", "s", "?", "q"})
+RESERVED_KEYS = frozenset({"b", "s", "?", "q", "y", "n"})
+WORDS = {"back": "b", "skip": "s", "help": "?", "quit": "q"}
+"""Words that work wherever their key does (yes and no are answers: see parse_choice)."""
 _SEPARATORS = re.compile(r"[\s,;]+")
-_MAX_ECHO = 20
+_MAX_ECHO = 40
+
+
+def key_of(typed: str) -> str:
+    """What was typed, as a key: trimmed, lower case, a word such as "back" as its key."""
+    key = typed.strip().lower()
+    return WORDS.get(key, key)
+
+
+def shown(typed: str) -> str:
+    """Typed text quoted back to the person as typed, cut (with "...") when long."""
+    text = typed.strip()
+    return f'"{text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "..."}"'
 
 
 @dataclass(frozen=True)
@@ -58,24 +77,34 @@ AnswerHook = Callable[[Interview, AnswerEvent], None]
 
 @dataclass(frozen=True)
 class ExtraKey:
-    """A key added to every question screen, e.g. `n` to add a note to the question."""
+    """A key added to every question screen, e.g. `a` to add a note to the question."""
 
     key: str
     label: str
     action: Callable[[Terminal, Interview, Item], None]
 
+    word: str | None = None  # a word that works as the key, such as "note"
+
     def __post_init__(self) -> None:
         if len(self.key) != 1 or self.key.isdigit() or self.key in RESERVED_KEYS:
             raise ValueError(
-                f"extra key {self.key!r} must be one character, not a digit or b/s/?/q"
+                f"extra key {self.key!r} must be one character, not a digit or b/s/?/q/y/n"
             )
 
 
 @dataclass(frozen=True)
 class InterviewOptions:
+    """`quit_help` says what `q` does (in help); `mark` adds words to an answer on the
+    review screen (for example "note added")."""
+
     prompt: str = "Your answer:"
     on_answer: AnswerHook | None = None
     extra_keys: tuple[ExtraKey, ...] = ()
+    quit_help: str = "stop the check now; nothing is saved"
+    mark: Callable[[str], str | None] | None = None
+    crisis_label: str | None = None  # printed above the crisis panel (intake: "read this")
+    review_title: str = "Check your answers"
+    review_intro: str = "This is everything you answered. Is it right?"
 
 
 @dataclass(frozen=True)
@@ -141,7 +170,7 @@ def show_welcome(term: Terminal, welcome: Welcome, region: Region, choice: Regio
     term.print(render_block(block, plain=term.plain))
     term.print(footer(region, plain=term.plain))
     while True:
-        key = term.ask(welcome.start).strip().lower()
+        key = key_of(term.ask(welcome.start))
         if key == "q":
             return False
         if key == "":
@@ -172,6 +201,7 @@ class _Loop:
         # Once the review screen has been reached, an answer leads to the next question
         # still open (questions a change opened up), else straight back to the review.
         self.reviewed = interview.finished
+        self.review_page = 0
 
     def run(self) -> bool:
         while True:
@@ -199,11 +229,12 @@ class _Loop:
     def _how_to_answer(self, item: Item) -> str:
         if item.type is ItemType.MULTI:
             return "Type one or more numbers (like 1 3) and press Enter."
+        if item.type is ItemType.YES_NO:
+            return "Type a number, or y or n, and press Enter."
         return "Type a number and press Enter."
 
     def _header(self, item: Item, *, changing: bool) -> None:
         section = self.questionnaire.section_of(item.id)
-        questions = self.interview.questions()
         if changing:
             where = "Change your answer"
             done = 1.0
@@ -224,12 +255,30 @@ class _Loop:
             bar = Text("━" * filled, style="heading")
             bar.append("─" * (width - filled), style="muted")
             self.term.print(header, bar)
+        if self._intro_shown(item):
+            self.term.print(Text(section.intro or "", style="muted"))
+
+    def _intro_shown(self, item: Item) -> bool:
+        """The section's intro is shown on its first question."""
+        questions = self.interview.questions()
         index = questions.index(item.id)
         first_of_section = index == 0 or (
             self.questionnaire.items[questions[index - 1]].section != item.section
         )
-        if first_of_section and section.intro:
-            self.term.print(Text(section.intro, style="muted"))
+        return first_of_section and bool(self.questionnaire.section_of(item.id).intro)
+
+    def _time_frame_line(self, item: Item) -> str | None:
+        """ "About the past 3 months.", unless the screen says it already (in the
+        question, or in the section's intro above it)."""
+        frame = item.time_frame
+        if not frame:
+            return None
+        said = item.text
+        if self._intro_shown(item):
+            said += " " + (self.questionnaire.section_of(item.id).intro or "")
+        if frame.lower() in " ".join(said.lower().split()):
+            return None
+        return f"About the {frame}."
 
     def _render_question(self, item: Item, *, changing: bool) -> None:
         term = self.term
@@ -239,8 +288,9 @@ class _Loop:
             self.notice = None
         self._header(item, changing=changing)
         term.print()
-        if item.time_frame:
-            term.print(Text(f"About the {item.time_frame}.", style="muted"))
+        frame = self._time_frame_line(item)
+        if frame:
+            term.print(Text(frame, style="muted"))
         term.print(Text(item.text, style="heading"))
         if item.help:
             term.print(Text(item.help, style="muted"))
@@ -267,33 +317,51 @@ class _Loop:
         term.print(footer(self.region, plain=term.plain))
 
     def _help(self, item: Item, *, changing: bool) -> None:
+        """What each key does, in more words than the key line: nothing already on screen."""
         lines: list[Line] = []
-        if item.help:
-            lines.append(item.help)
-        lines.append(Bullet(self._how_to_answer(item)))
         if item.type is ItemType.MULTI:
-            lines.append(Bullet("Choose all that apply: separate the numbers with spaces."))
+            lines.append(
+                Bullet("Choose all that apply: type their numbers with spaces between, like 1 3.")
+            )
+        elif item.type is ItemType.YES_NO:
+            lines.append(Bullet("Type 1 or n for No, 2 or y for Yes (or the words no, yes)."))
+        else:
+            lines.append(Bullet(f"Type the number of your answer, 1 to {len(item.choices)}."))
+        if self.interview.answer_of(item.id) is not None:
+            lines.append(Bullet("Enter alone: keep the answer you gave."))
         for key, label in self._keys(item, changing=changing):
-            if key == "s":
+            if key == "b":
+                label = (
+                    "back to the list of your answers, without changing this one"
+                    if changing
+                    else "back to the question before; your answers are kept"
+                )
+            elif key == "s":
                 label = "prefer not to say: that is fine, the question is left out of your result"
             elif key == "q":
-                label = "quit: stop now"
+                label = self.options.quit_help
+            elif key == "?":
+                continue
             lines.append(Bullet(f"{key}: {label}"))
+        words = ", ".join([*WORDS, *(e.word for e in self.options.extra_keys if e.word)])
+        lines.append(Bullet(f"The words {words} work too."))
         self.term.print(render_block(Block("Help", tuple(lines)), plain=self.term.plain))
 
     def _invalid(self, item: Item, typed: str, *, changing: bool) -> None:
         """Say why the input was not taken, and list every key that works here."""
-        key = typed.strip()
-        if key.lower() == "b":
+        key = key_of(typed)
+        if key == "b":
             first = "This is the first question, so there is no going back."
-        elif key.lower() == "s":
+        elif key == "s":
             first = "This question needs an answer to go on."
         elif key:
-            shown = key if len(key) <= _MAX_ECHO else key[:_MAX_ECHO] + "..."
-            first = f'"{shown}" is not one of the choices.'
+            first = f"{shown(typed)} is not one of the choices."
         else:
             first = "Please type an answer."
-        numbers = _join_or([str(n) for n in range(1, len(item.choices) + 1)])
+        numbers = _join_or(
+            [str(n) for n in range(1, len(item.choices) + 1)]
+            + (["y", "n"] if item.type is ItemType.YES_NO else [])
+        )
         what = "one or more of " if item.type is ItemType.MULTI else ""
         keys = ", ".join(f"{k} ({label})" for k, label in self._keys(item, changing=changing))
         self.term.print(Text(f"{first} Type {what}{numbers}, or one of these keys: {keys}."))
@@ -302,9 +370,9 @@ class _Loop:
         self._render_question(item, changing=changing)
         while True:
             typed = self.term.ask(self.options.prompt)
-            key = typed.strip().lower()
+            key = key_of(typed)
             current = self.interview.answer_of(item.id)
-            extra = next((e for e in self.options.extra_keys if e.key == key), None)
+            extra = next((e for e in self.options.extra_keys if key in (e.key, e.word)), None)
             value: Answer | None = None
             if key == "q":
                 return _Step.QUIT
@@ -326,7 +394,29 @@ class _Loop:
             if value is None:
                 self._invalid(item, typed, changing=changing)
                 continue
+            if not self._confirm_drops(item, value):
+                self._render_question(item, changing=changing)
+                continue
             return self._apply(item, value, current, changing=changing)
+
+    def _confirm_drops(self, item: Item, value: Answer) -> bool:
+        """Before a change removes more than one answer: say so and ask. True to go on."""
+        dropped = self.interview.would_drop(item.id, value)
+        if len(dropped) <= 1:
+            return True
+        current = self.interview.answer_of(item.id)
+        new = answer_label(item, value)
+        keep = f'keep "{answer_label(item, current)}"' if current is not None else "go back"
+        self.term.print(
+            Text(
+                f'With "{new}" as the answer, {len(dropped)} questions you have answered '
+                "no longer apply, and their answers will be set aside. If you change this "
+                "answer back before the end, they come back.",
+                style="heading",
+            )
+        )
+        key = key_of(self.term.ask(f"Type y to change it, or press Enter to {keep}:"))
+        return key in ("y", "yes")
 
     def _apply(
         self, item: Item, value: Answer, previous: Answer | None, *, changing: bool
@@ -342,13 +432,23 @@ class _Loop:
         if new == previous:
             return _Step.NEXT
         assert new is not None
+        restored = self.interview.restored
+        notices = []
         if dropped:
             count = len(dropped)
-            self.notice = (
+            notices.append(
                 f"Because of that change, {count} question{'s' if count != 1 else ''} "
                 f"no longer appl{'y' if count != 1 else 'ies'}; "
-                f"{'their answers were' if count != 1 else 'its answer was'} removed."
+                f"{'their answers were' if count != 1 else 'its answer was'} set aside "
+                "(change it back to bring them back)."
             )
+        if restored:
+            count = len(restored)
+            notices.append(
+                f"{count} earlier answer{'s are' if count != 1 else ' is'} back, as you gave them."
+            )
+        if notices:
+            self.notice = " ".join(notices)
         level = crisis_level([f for f in self.interview.flags() if f.item == item.id])
         if level is not None:
             # The panel comes first, before anything that could fail (such as saving).
@@ -369,86 +469,147 @@ class _Loop:
     def _show_crisis(self, level: FlagLevel) -> None:
         term = self.term
         term.new_screen()
+        if self.options.crisis_label:
+            term.print(Text(self.options.crisis_label, style="heading"))
         term.print(render_block(crisis_block(level, self.region), plain=term.plain))
         term.print(footer(self.region, plain=term.plain))
 
     def _crisis_pause(self) -> _Step:
-        key = self.term.ask("When you are ready, press Enter to go on, or q to stop:")
-        return _Step.QUIT if key.strip().lower() == "q" else _Step.NEXT
+        key = key_of(self.term.ask("When you are ready, press Enter to go on, or q to stop:"))
+        return _Step.QUIT if key == "q" else _Step.NEXT
 
     # -- review ------------------------------------------------------------------------
 
-    def _render_review(self) -> list[str]:
+    def _review_row(self, number: int, item_id: str, width: int) -> Table:
+        item = self.questionnaire.items[item_id]
+        answer = self.interview.answer_of(item_id)
+        row = Text(f"{item.short}: ")
+        row.append(
+            answer_label(item, answer) if answer is not None else "not answered",
+            style="heading",
+        )
+        mark = self.options.mark(item_id) if self.options.mark else None
+        if mark:
+            row.append(f" [{mark}]", style="muted")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", no_wrap=True, width=width)
+        grid.add_column()
+        grid.add_row(Text(f"{number}."), row)
+        return grid
+
+    def _review_pages(self, questions: list[str], fixed: int) -> list[list[int]]:
+        """Question numbers (from 1) on each page of the review."""
+        numbers = list(range(1, len(questions) + 1))
+        height = self.term.page_height
+        if height is None:
+            return [numbers]
+        console = self.term.console
+        width = len(str(len(questions))) + 1
+        room = max(3, height - fixed)
+        heights = [
+            len(console.render_lines(self._review_row(n, questions[n - 1], width), pad=False))
+            for n in numbers
+        ]
+
+        def fill(limit: int) -> list[list[int]]:
+            pages: list[list[int]] = [[]]
+            used = 0
+            for number, lines in zip(numbers, heights, strict=True):
+                if pages[-1] and used + lines > limit:
+                    pages.append([])
+                    used = 0
+                pages[-1].append(number)
+                used += lines
+            return pages
+
+        pages = fill(room)
+        # The same number of pages, filled evenly: no last page with two answers on it.
+        even = fill(min(room, -(-sum(heights) // len(pages))))
+        return even if len(even) == len(pages) else pages
+
+    def _review_keys(self, page: int, pages: int, total: int) -> str:
+        """One short line at 80 columns: the review's room is for the answers. (What b
+        does on each page, and that numbers work on any page, is in its help.)"""
+        enter = "Enter: more" if page < pages - 1 else "Enter: the result"
+        return f"Type a number to change that answer. {enter}. b back, ? help, q quit."
+
+    def _render_review(self, page: int) -> tuple[list[str], list[list[int]]]:
         term = self.term
+        console = term.console
         term.new_screen()
+        head: list[Text | str] = []
         if self.notice:
-            term.print(Text(self.notice, style="heading"))
+            head.append(Text(self.notice, style="heading"))
             self.notice = None
         questions = list(self.interview.questions())
-        term.print(Text("Check your answers", style="heading"))
-        term.print(
-            "This is everything you answered. To change an answer, type its number. "
-            "When you are happy with them, press Enter to see your result."
+        head.append(Text(self.options.review_title, style="heading"))  # page: see below
+        head.append(self.options.review_intro)
+        foot = footer(self.region, plain=term.plain)
+        fixed = term.screen_start_lines + 2 + 1  # the screen's top, two blank lines, prompt
+        for part in (*head, foot):
+            fixed += len(console.render_lines(part, console.options, pad=False))
+        fixed += max(  # the longer of the two key lines
+            len(console.render_lines(Text(self._review_keys(p, 2, 0)), pad=False)) for p in (0, 1)
         )
-        term.print()
-        rows = Table.grid(padding=(0, 1))
-        rows.add_column(justify="right", no_wrap=True)
-        rows.add_column()
-        for number, item_id in enumerate(questions, start=1):
-            item = self.questionnaire.items[item_id]
-            answer = self.interview.answer_of(item_id)
-            row = Text(f"{item.short}: ")
-            row.append(
-                answer_label(item, answer) if answer is not None else "not answered",
-                style="heading",
+        pages = self._review_pages(questions, fixed)
+        page = min(page, len(pages) - 1)
+        if len(pages) > 1:
+            head[-2] = Text(
+                f"{self.options.review_title} (page {page + 1} of {len(pages)})", style="heading"
             )
-            rows.add_row(Text(f"{number}."), row)
-        term.print(rows)
+        for part in head:
+            term.print(part)
         term.print()
-        term.print(
-            Text(
-                f"Type a number from 1 to {len(questions)} and press Enter to change that "
-                "answer, or press Enter to see your result. Other keys: b back, ? help, q quit.",
-                style="muted",
-            )
-        )
-        term.print(footer(self.region, plain=term.plain))
-        return questions
+        width = len(str(len(questions))) + 1
+        for number in pages[page]:
+            term.print(self._review_row(number, questions[number - 1], width))
+        term.print()
+        term.print(Text(self._review_keys(page, len(pages), len(questions)), style="muted"))
+        term.print(foot)
+        self.review_page = page
+        return questions, pages
 
     def _review(self) -> _Step:
         self.reviewed = True
-        questions = self._render_review()
+        questions, pages = self._render_review(self.review_page)
+        page = self.review_page
         while True:
             typed = self.term.ask("Your choice:")
-            key = typed.strip().lower()
+            key = key_of(typed)
             if key == "":
-                return _Step.DONE
+                if page == len(pages) - 1:
+                    return _Step.DONE
+                questions, pages = self._render_review(page + 1)
+                page = self.review_page
+                continue
             if key == "q":
                 return _Step.QUIT
             if key == "b":
-                self.interview.back()
-                return _Step.NEXT
+                if page == 0:
+                    self.interview.back()
+                    return _Step.NEXT
+                questions, pages = self._render_review(page - 1)
+                page = self.review_page
+                continue
             if key == "?":
-                self.term.print(
-                    render_block(
-                        Block(
-                            "Help",
-                            (
-                                Bullet("a number: change that answer"),
-                                Bullet("Enter: see your result"),
-                                Bullet("b: back to the last question"),
-                                Bullet("q: quit: stop now"),
-                            ),
-                        ),
-                        plain=self.term.plain,
-                    )
-                )
+                self._review_help(page, len(pages))
                 continue
             if key.isdigit() and 1 <= int(key) <= len(questions):
                 item = self.questionnaire.items[questions[int(key) - 1]]
+                self.review_page = next(i for i, p in enumerate(pages) if int(key) in p)
                 return self._question(item, changing=True)
             self.term.print(
-                f'"{typed.strip()[:_MAX_ECHO]}" is not a choice here. Type a number from 1 to '
-                f"{len(questions)}, or press Enter to see your result; or b (back), ? (help), "
-                "q (quit)."
+                f"{shown(typed)} is not a choice here. Type a number from 1 to "
+                f"{len(questions)}, or press Enter; or b (back), ? (help), q (quit)."
             )
+
+    def _review_help(self, page: int, pages: int) -> None:
+        last = page == pages - 1
+        lines = (
+            Bullet("a number, then Enter: change that answer (any number, on any page)"),
+            Bullet("Enter alone: see your result" if last else "Enter alone: the next page"),
+            Bullet("b: the page before" if page else "b: back to the last question"),
+            Bullet(f"q: {self.options.quit_help}"),
+            Bullet(f"The words {', '.join(w for w in WORDS if w != 'skip')} work too."),
+        )
+        self.term.print(render_block(Block("Help", lines), plain=self.term.plain))

@@ -15,19 +15,46 @@ report); `result_text` and `result_html` make the saved copies.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import StringIO
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
-from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
+from ketscreen.core.model import DECLINED, FlagLevel, ItemType, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region
-from ketscreen.ui.blocks import Block, Bullet, Line, bullet_list, render_block
-from ketscreen.ui.console import make_console, recording_console
-from ketscreen.ui.resources_view import KIND_LABELS, services_table
-from ketscreen.ui.safety import crisis_block, crisis_level, footer, urgent_block
+from ketscreen.ui.blocks import (
+    Block,
+    Bullet,
+    Line,
+    block_rows,
+    block_title,
+    bullet_list,
+    render_block,
+)
+from ketscreen.ui.console import make_console
+from ketscreen.ui.paging import Part, print_parts
+from ketscreen.ui.resources_view import (
+    KIND_LABELS,
+    service_row,
+    services_header,
+    services_title,
+    sorted_services,
+)
+from ketscreen.ui.safety import (
+    crisis_block,
+    crisis_level,
+    declined_block,
+    footer,
+    footer_text,
+    urgent_block,
+)
+
+if TYPE_CHECKING:  # the report's blocks are loaded only when a web page is saved
+    from ketscreen.ui.reports import content
 
 HARM_REDUCTION_TOPIC = "harm_reduction"
 """The guidance topic with the safer-use steps (shown with risk flags, and first for
@@ -117,8 +144,11 @@ def _topic_text(questionnaire: Questionnaire, topic_id: str) -> tuple[str, str] 
     return None
 
 
-def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
-    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do."""
+def alert_blocks(
+    questionnaire: Questionnaire, result: Result, region: Region | None = None
+) -> list[Block]:
+    """See-a-doctor and lower-your-risk alerts, most urgent first, each with what to do,
+    and the region's services that go with those alerts (`shown_with`)."""
     labels = {rule.id: rule.label for rule in questionnaire.flags}
     blocks = []
     for level in _ALERT_LEVELS:
@@ -130,17 +160,45 @@ def alert_blocks(questionnaire: Questionnaire, result: Result) -> list[Block]:
         steps = _topic_text(questionnaire, HARM_REDUCTION_TOPIC)
         if level is FlagLevel.HARM_REDUCTION and steps and HARM_REDUCTION_TOPIC in result.guidance:
             lines.append(Text.assemble(("What helps: ", "heading"), steps[1]))
+        raised = {flag.id for flag in result.flags if flag.level is level}
+        for service in region.services if region is not None else ():
+            if raised.intersection(service.shown_with):
+                lines.append(Text.assemble((f"{service.name}: ", "heading"), service.contact))
         blocks.append(Block(info.label, tuple(lines), style=f"level.{level.value}"))
     return blocks
+
+
+def not_assessed_text(questionnaire: Questionnaire, result: Result) -> str | None:
+    """What an unfinished result says instead of "no flags" (CONTENT.md section 4)."""
+    if not result.not_assessed:
+        return None
+    asked = "; ".join(questionnaire.items[i].short for i in result.not_assessed)
+    return (
+        "Not finished: the safety question was not asked or not answered yet "
+        f"({asked}), so this result cannot say that no alerts apply."
+    )
+
+
+def not_assessed_block(questionnaire: Questionnaire, result: Result) -> Block | None:
+    text = not_assessed_text(questionnaire, result)
+    if text is None:
+        return None
+    return Block("Safety not assessed", (text,), style="level.not_assessed", boxed=True)
+
+
+def declined_safety(questionnaire: Questionnaire, result: Result) -> bool:
+    """True when the person chose "prefer not to say" for a safety question."""
+    return any(result.answers.get(i) == DECLINED for i in questionnaire.safety_items)
 
 
 def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, str]]:
     """Guidance as (title, text) in the order CONTENT.md section 5 asks for.
 
     - `not_now`: safer-use steps first (even without a risk flag), then the open door;
-    - `thinking`: the band's advice, then pros and cons and who to talk to;
-    - `ready` / `already_trying`: concrete next steps first, then the band's advice;
-    - no readiness answer: the band's advice.
+    - otherwise "Where you are now" (the readiness answer's text: pros and cons for
+      `thinking`, concrete next steps for `ready` and `already_trying`) always comes
+      before "What we suggest" (the band's advice), so that the two never swap places
+      from one result to another.
     Then every other guidance topic the result raised, in questionnaire order. The
     harm-reduction steps are left out here when the risk alerts already show them.
     """
@@ -165,10 +223,7 @@ def next_steps(questionnaire: Questionnaire, result: Result) -> list[tuple[str, 
             *band_part,
             *_topics(questionnaire, rest),
         ]
-    topics = _topics(questionnaire, topic_ids)
-    if readiness in ("ready", "already_trying"):
-        return [*ready_part, *band_part, *topics]
-    return [*band_part, *ready_part, *topics]
+    return [*ready_part, *band_part, *_topics(questionnaire, topic_ids)]
 
 
 def _topics(questionnaire: Questionnaire, ids: list[str]) -> list[tuple[str, str]]:
@@ -183,17 +238,33 @@ def next_steps_block(questionnaire: Questionnaire, result: Result) -> Block | No
     return Block("What you can do next", lines)
 
 
-def resources_part(region: Region, *, plain: bool) -> RenderableType:
-    """The region's services: a table in rich mode, one line each in plain mode."""
-    title = Text(f"Help in {region.name}", style="heading")
-    if not plain:
-        return Group(title, services_table(region))
-    order = {kind: index for index, kind in enumerate(KIND_LABELS)}
-    lines = tuple(
-        Bullet(f"{s.name} ({KIND_LABELS[s.kind].lower()}): {s.contact} ({s.hours})")
-        for s in sorted(region.services, key=lambda s: order[s.kind])
-    )
-    return render_block(Block(title, lines), plain=True)
+def resources_part(region: Region, *, plain: bool) -> Part:
+    """The region's services: a table in rich mode, one line each in plain mode. A page
+    breaks between services, never inside one, and repeats the title and header."""
+    title = Text(services_title(region), style="heading")
+    if plain:
+        lines = tuple(
+            Bullet(f"{s.name} ({KIND_LABELS[s.kind].lower()}): {s.contact} ({s.hours})")
+            for s in sorted_services(region)
+        )
+        return block_part(Block(title, lines), plain=True)
+    header = services_header()
+    rows = tuple(service_row(s) for s in sorted_services(region))
+    return Part(Group(title, header, *rows), title=title, rows=rows, header=header)
+
+
+def block_part(block: Block, *, plain: bool, lead: bool = False) -> Part:
+    """A block as a part of a paged screen."""
+    if block.boxed and not plain:
+        flat = replace(block, boxed=False)
+        return Part(
+            render_block(block, plain=False),
+            lead=lead,
+            compact=render_block(flat, plain=False),
+            boxed=True,
+        )
+    rows = block_rows(block, plain=plain)
+    return Part(render_block(block, plain=plain), title=block_title(block), rows=rows, lead=lead)
 
 
 def provenance_line(result: Result) -> str:
@@ -205,6 +276,41 @@ def provenance_line(result: Result) -> str:
     )
 
 
+def result_parts(
+    questionnaire: Questionnaire,
+    result: Result,
+    region: Region,
+    *,
+    plain: bool,
+    with_footer: bool = True,
+) -> list[Part]:
+    """Every part of the result screen, in order. The crisis panel, the urgent alerts
+    and the band lead: a paged screen keeps them together on its first page."""
+    lead: list[Block] = []
+    level = crisis_level(result.flags)
+    if level is not None:
+        lead.append(crisis_block(level, region))
+    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
+        lead.append(urgent_block(questionnaire, result.flags, region))
+    not_assessed = not_assessed_block(questionnaire, result)
+    if not_assessed is not None:  # an unfinished result says so before its band
+        lead.append(not_assessed)
+    lead.append(band_block(questionnaire, result))
+    rest: list[Block | None] = [signs_block(questionnaire, result)]
+    rest.extend(alert_blocks(questionnaire, result, region))
+    rest.append(next_steps_block(questionnaire, result))
+    if level is None and declined_safety(questionnaire, result):
+        rest.append(declined_block(region))
+    parts = [block_part(b, plain=plain, lead=True) for b in lead]
+    parts.extend(block_part(b, plain=plain) for b in rest if b)
+    parts.append(resources_part(region, plain=plain))
+    parts.append(Part(Text(DISCLAIMER)))
+    parts.append(Part(Text(provenance_line(result), style="muted")))
+    if with_footer:
+        parts.append(Part(footer(region, plain=plain)))
+    return parts
+
+
 def result_renderables(
     questionnaire: Questionnaire,
     result: Result,
@@ -213,24 +319,9 @@ def result_renderables(
     plain: bool,
     with_footer: bool = True,
 ) -> list[RenderableType]:
-    """Every part of the result screen, in order; print them with a blank line between."""
-    blocks: list[Block | None] = []
-    level = crisis_level(result.flags)
-    if level is not None:
-        blocks.append(crisis_block(level, region))
-    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
-        blocks.append(urgent_block(questionnaire, result.flags, region))
-    blocks.append(band_block(questionnaire, result))
-    blocks.append(signs_block(questionnaire, result))
-    blocks.extend(alert_blocks(questionnaire, result))
-    blocks.append(next_steps_block(questionnaire, result))
-    parts: list[RenderableType] = [render_block(b, plain=plain) for b in blocks if b]
-    parts.append(resources_part(region, plain=plain))
-    parts.append(Text(DISCLAIMER))
-    parts.append(Text(provenance_line(result), style="muted"))
-    if with_footer:
-        parts.append(footer(region, plain=plain))
-    return parts
+    """Every part of the result screen as one renderable each, in order."""
+    parts = result_parts(questionnaire, result, region, plain=plain, with_footer=with_footer)
+    return [part.body for part in parts]
 
 
 def render_result(
@@ -243,12 +334,10 @@ def render_result(
     with_footer: bool = True,
 ) -> None:
     """Draw the result on `console` (rich or plain)."""
-    for index, part in enumerate(
-        result_renderables(questionnaire, result, region, plain=plain, with_footer=with_footer)
-    ):
-        if index:
-            console.print()
-        console.print(part)
+    print_parts(
+        console,
+        result_parts(questionnaire, result, region, plain=plain, with_footer=with_footer),
+    )
 
 
 def result_text(
@@ -262,13 +351,73 @@ def result_text(
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def result_html(
-    questionnaire: Questionnaire, result: Result, region: Region, *, width: int = 80
-) -> str:
-    """The result as a self-contained web page (inline styles, no scripts, no links out)."""
-    console = recording_console(width)
-    render_result(console, questionnaire, result, region, plain=False)
-    title = f"{questionnaire.title}: result"
-    return console.export_html(inline_styles=True).replace(
-        "<head>", f"<head>\n<title>{title}</title>", 1
-    )
+def _plain(value: str | Text) -> str:
+    return value.plain if isinstance(value, Text) else value
+
+
+def _content(block: Block, *, notice: bool = False) -> list[content.Block]:
+    """A screen block as report blocks: a heading, paragraphs and lists, in order.
+    `notice`: its first paragraph is one the reader must not miss."""
+    from ketscreen.ui.reports import content
+
+    out: list[content.Block] = [content.Heading(_plain(block.title))]
+    bullets: list[str] = []
+    for line in block.lines:
+        if isinstance(line, Bullet):
+            bullets.append(_plain(line.text))
+            continue
+        if bullets:
+            out.append(content.Bullets(tuple(bullets)))
+            bullets = []
+        text = _plain(line)
+        if text:
+            first = notice and not any(isinstance(b, content.Notice) for b in out)
+            out.append(content.Notice(text) if first else content.Paragraph(text))
+    if bullets:
+        out.append(content.Bullets(tuple(bullets)))
+    return out
+
+
+def result_document(
+    questionnaire: Questionnaire, result: Result, region: Region
+) -> list[content.Block]:
+    """The result screen as the report's neutral blocks, in the screen's order."""
+    from ketscreen.ui.reports import content
+
+    blocks: list[content.Block] = []
+    level = crisis_level(result.flags)
+    if level is not None:
+        blocks += _content(crisis_block(level, region), notice=True)
+    if any(flag.level is FlagLevel.URGENT for flag in result.flags):
+        blocks += _content(urgent_block(questionnaire, result.flags, region), notice=True)
+    rest: list[Block | None] = [
+        band_block(questionnaire, result),
+        signs_block(questionnaire, result),
+        *alert_blocks(questionnaire, result),
+        next_steps_block(questionnaire, result),
+    ]
+    for block in rest:
+        if block is not None:
+            blocks += _content(block)
+    blocks += [
+        content.Heading(services_title(region)),
+        content.Table(
+            ("Service", "Kind", "How to reach it", "When"),
+            tuple(
+                (s.name, KIND_LABELS[s.kind], s.contact, s.hours) for s in sorted_services(region)
+            ),
+        ),
+        content.Paragraph(DISCLAIMER),
+        content.Paragraph(provenance_line(result)),
+        content.Paragraph(footer_text(region).plain),
+    ]
+    return blocks
+
+
+def result_html(questionnaire: Questionnaire, result: Result, region: Region) -> str:
+    """The result as a self-contained, printable web page: the same page as the
+    counselor's report (headings, lists, tables, `lang`, print styles, no scripts)."""
+    from ketscreen.ui.reports.as_html import html_page
+
+    name = f"{questionnaire.title}: your result"
+    return html_page(name, name, result_document(questionnaire, result, region))

@@ -52,34 +52,60 @@ def _crisis_services(region: Region) -> list[Service]:
     return [region.crisis_line, *others]
 
 
+SAFETY_PLAN = (
+    "If you can, stay with someone you trust, and keep away from ketamine, alcohol and "
+    "other drugs while you feel like this."
+)
+
+
 def crisis_block(level: FlagLevel, region: Region) -> Block:
-    """The crisis panel. `now` (emergency) leads with the emergency number."""
+    """The crisis panel. `now` (emergency) leads with the emergency number.
+
+    The crisis lines are "free and confidential"; the emergency number is listed apart
+    (an ambulance is not free everywhere); one safety-planning line (CONTENT.md sec. 4).
+    """
     danger = Text(f"If you are in danger now, call {region.emergency}.", style="heading")
     services: list[Line] = [Bullet(service_line(service)) for service in _crisis_services(region)]
-    emergency = region.of_kind("emergency")
-    services.extend(Bullet(service_line(service)) for service in emergency)
     if level is FlagLevel.EMERGENCY:
         lines: list[Line] = [
             danger,
             "Thank you for telling us. You do not have to go through this alone.",
-            "Talk to someone now. These services are free and confidential:",
+            "Talk to someone now. These crisis lines are free and confidential:",
             *services,
+            SAFETY_PLAN,
         ]
     else:
         lines = [
             Text("Thank you for telling us. Please talk to someone today.", style="heading"),
-            "These services are free and confidential:",
+            "These crisis lines are free and confidential:",
             *services,
             danger,
+            SAFETY_PLAN,
         ]
     return Block(CRISIS_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)
+
+
+def declined_block(region: Region) -> Block:
+    """A gentle line for someone who chose not to answer the safety question."""
+    return Block(
+        "If things feel hard",
+        (
+            "If thoughts of harming yourself ever come, you do not have to face them "
+            "alone. You can talk to someone at any time: " + service_line(region.crisis_line) + ".",
+        ),
+    )
 
 
 def urgent_block(questionnaire: Questionnaire, flags: Sequence[Flag], region: Region) -> Block:
     """Urgent health flags: what was reported, get medical advice today, and where."""
     info = questionnaire.levels[FlagLevel.URGENT]
     labels = {rule.id: rule.label for rule in questionnaire.flags}
-    reported = [labels[flag.id] for flag in flags if flag.level is FlagLevel.URGENT]
+    rules = {rule.id: rule for rule in questionnaire.flags}
+    reported = [
+        labels[flag.id] + (f". {rules[flag.id].advice}" if rules[flag.id].advice else "")
+        for flag in flags
+        if flag.level is FlagLevel.URGENT
+    ]
     return Block(
         info.label,
         (
@@ -90,3 +116,28 @@ def urgent_block(questionnaire: Questionnaire, flags: Sequence[Flag], region: Re
         style="level.urgent",
         boxed=True,
     )
+
+
+COUNSELOR_TITLE = "For the counselor: safety protocol"
+
+
+def counselor_lines(level: FlagLevel) -> tuple[str, ...]:
+    """What the counselor does after a positive safety answer (CONTENT.md section 4)."""
+    when = "right now" if level is FlagLevel.EMERGENCY else "in the past month"
+    lines = [
+        f"The client reported thoughts of suicide or self-harm {when}.",
+        "Assess now: ask about a plan, intent, means and past attempts, for example with "
+        "the C-SSRS screener or the ASQ brief suicide safety assessment.",
+    ]
+    if level is FlagLevel.EMERGENCY:
+        lines.append("Do not leave the client alone.")
+    lines += [
+        "Follow your service's own protocol.",
+        "Record what was done in the safety note.",
+    ]
+    return tuple(lines)
+
+
+def counselor_block(level: FlagLevel) -> Block:
+    lines: list[Line] = [Bullet(line) for line in counselor_lines(level)]
+    return Block(COUNSELOR_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)

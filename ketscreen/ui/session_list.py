@@ -7,7 +7,7 @@ reads better aloud.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich import box
 from rich.console import Console
@@ -24,12 +24,14 @@ def _started(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def _band(summary: Summary) -> Text:
+def _band(summary: Summary, labels: Mapping[str, str]) -> Text:
+    """The band as the screens say it, with its id, as the report shows it:
+    "Several warning signs (moderate)"."""
     if summary.band is None:
         return Text("no result yet", style="muted")
-    words = summary.band.replace("_", " ")
-    if summary.lower_bound:
-        words = f"at least {words}"
+    label = labels.get(summary.band)
+    code = f"{summary.band}, at least" if summary.lower_bound else summary.band
+    words = f"{label} ({code})" if label else code.replace("_", " ")
     text = Text(words, style=f"band.{summary.band}")
     if not summary.verified:
         # The file's own word for it, not checked against its answers.
@@ -43,7 +45,7 @@ def _level(summary: Summary) -> Text:
     return Text(summary.top_flag_level.replace("_", " "), style=f"level.{summary.top_flag_level}")
 
 
-def _table(sessions: Sequence[Summary]) -> Table:
+def _table(sessions: Sequence[Summary], labels: Mapping[str, str]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, leading=1)
     table.add_column("Session\nstarted (UTC)", no_wrap=True)
     table.add_column("Client\ncounselor", overflow="fold")
@@ -53,27 +55,31 @@ def _table(sessions: Sequence[Summary]) -> Table:
     for s in sessions:
         who = Text(s.client)
         who.append(f"\n{s.counselor or '-'}", style="muted")
-        table.add_row(f"{s.id}\n{_started(s.started)}", who, s.status, _band(s), _level(s))
+        table.add_row(f"{s.id}\n{_started(s.started)}", who, s.status, _band(s, labels), _level(s))
     return table
 
 
-def _block(s: Summary) -> Text:
+def _block(s: Summary, labels: Mapping[str, str]) -> Text:
     text = Text(s.id, style="heading")
     text.append(f"  {s.status}\n")
     text.append(f"  client {s.client}, counselor {s.counselor or '-'}\n")
     text.append(f"  started {_started(s.started)} UTC\n")
-    text.append("  band ")
-    text.append_text(_band(s))
-    text.append(", top flag ")
+    text.append("  band: ")
+    text.append_text(_band(s, labels))
+    text.append("\n  top flag: ")
     text.append_text(_level(s))
     return text
 
 
-def render_sessions(sessions: Sequence[Summary], console: Console) -> None:
+def render_sessions(
+    sessions: Sequence[Summary], console: Console, labels: Mapping[str, str] | None = None
+) -> None:
+    """`labels`: band id -> the words the screens use ("Several warning signs")."""
+    labels = labels or {}
     if console.width >= TABLE_MIN_WIDTH:
-        console.print(_table(sessions))
+        console.print(_table(sessions, labels))
     else:
         for s in sessions:
-            console.print(_block(s))
+            console.print(_block(s, labels))
     count = len(sessions)
     console.print(Text(f"{count} session{'s' if count != 1 else ''}, newest first.", style="muted"))

@@ -29,6 +29,11 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
+def interactive(stdin: IO[str], stdout: IO[str]) -> bool:
+    """Both ends are a terminal: a person is reading, so long screens pause."""
+    return _isatty(stdin) and _isatty(stdout)
+
+
 def want_plain(option: bool, env: Mapping[str, str], stdin: IO[str], stdout: IO[str]) -> bool:
     """Plain mode: asked for, NO_COLOR set (non-empty), TERM=dumb, or not a terminal."""
     return (
@@ -46,6 +51,12 @@ class Terminal:
     `plain` screens use no boxes, bars, colour or cursor movement. `echo` writes each
     line read back to the console, so that a transcript (a pipe, a test) shows what was
     typed; a real terminal echoes by itself, so it is off when the input is a terminal.
+
+    `paged`: long screens (the review, the result) are shown a page at a time, pausing
+    for Enter; on by default when the console is a terminal. Plain mode on a terminal
+    pauses at the same places (`ketscreen run` passes `paged=True` when both input and
+    output are terminals); through a pipe it never pauses. `height` fixes the page
+    height (tests); by default it is the terminal's.
     """
 
     def __init__(
@@ -55,25 +66,51 @@ class Terminal:
         *,
         plain: bool,
         echo: bool | None = None,
+        paged: bool | None = None,
+        height: int | None = None,
     ) -> None:
         self.console = console
         self.stream = stream
         self.plain = plain
         self.echo = not _isatty(stream) if echo is None else echo
+        self.paged = console.is_terminal if paged is None else paged
+        self._height = height
+
+    @property
+    def page_height(self) -> int | None:
+        """Lines on one page, or None when screens are not paged."""
+        if not self.paged:
+            return None
+        return max(8, self._height or self.console.height)
 
     def print(self, *renderables: RenderableType) -> None:
         self.console.print(*renderables)
 
+    @property
+    def screen_start_lines(self) -> int:
+        """Lines `new_screen` prints: none on a cleared terminal, else one blank line."""
+        return 0 if self._clears else 1
+
+    @property
+    def _clears(self) -> bool:
+        return not self.plain and self.console.is_terminal
+
     def new_screen(self) -> None:
-        """Start a screen: a blank line, and in a rich terminal a cleared screen."""
-        if not self.plain:
-            self.console.clear()  # does nothing unless the console is a real terminal
-        self.console.print()
+        """Start a screen: in a rich terminal a cleared screen, else a blank line (so that
+        screens in a transcript or a plain stream stay apart)."""
+        if self._clears:
+            self.console.clear()
+        else:
+            self.console.print()
 
     def ask(self, prompt: str) -> str:
         """Show `prompt`, read one line; InputEnded at end of input. Ctrl-C propagates."""
         self.console.print(Text(f"{prompt} ", style="heading"), end="")
-        line = self.stream.readline()
+        try:
+            line = self.stream.readline()
+        except KeyboardInterrupt:
+            self.console.print()  # end the prompt's line: what follows starts on its own
+            raise
         if not line:
             self.console.print()
             raise InputEnded()

@@ -19,12 +19,21 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from ketscreen.core.compiled import STATUS_OK, Row, Scorer, answer_error_row, invalid_row, who
+from ketscreen.core.compiled import (
+    STATUS_OK,
+    Row,
+    Scorer,
+    answer_error_row,
+    invalid_row,
+    quote,
+    who,
+)
 from ketscreen.core.conditions import Answer
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.normalize import normalize_answers
 from ketscreen.errors import AnswerError
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
+from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY, VersionSet
 from ketscreen.io.batch.writers import writer_for
 from ketscreen.io.fhir import compare_scores, responses_from_fhir
 
@@ -39,8 +48,11 @@ class CsvPlan:
     delimiter: str
     width: int
     columns: tuple[tuple[int, int], ...]
-    """(cell position, item index) for every column that is an item."""
+    """(cell position, item index) for every column that is an item (an index into the
+    items of every version the batch knows: the default version's come first)."""
     respondent: int | None
+    version: int | None = None
+    """The position of a `questionnaire_version` column, if the file has one."""
 
 
 @dataclass(frozen=True)
@@ -133,24 +145,47 @@ class RecordProblem(Exception):
 
 
 class Processor:
-    """Does jobs for one questionnaire and output format."""
+    """Does jobs for one instrument (its versions) and output format."""
 
     def __init__(
         self,
-        questionnaire: Questionnaire,
+        questionnaire: Questionnaire | VersionSet,
         output: OutputFormat,
         *,
         explain: bool = False,
         errors: OutputFormat | None = None,
         verify: bool = False,
     ) -> None:
-        self.questionnaire = questionnaire
+        versions = (
+            questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
+        )
+        self.versions = versions
+        self.questionnaire = versions.default
         self.verify = verify
         # FHIR output writes each record's answers, which only the explained rows carry.
-        self.scorer = Scorer(questionnaire, explain=explain or output is OutputFormat.FHIR)
-        self.writer = writer_for(output, questionnaire)
-        self.errors_writer = writer_for(errors, questionnaire) if errors is not None else None
+        self._explain = explain or output is OutputFormat.FHIR
+        self.scorer = Scorer(self.questionnaire, explain=self._explain)
+        self._scorers = {self.questionnaire.version: self.scorer}
+        self.writer = writer_for(output, versions)
+        self.errors_writer = writer_for(errors, versions) if errors is not None else None
         self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
+        self.union = versions.union_items()
+
+    def scorer_for(self, questionnaire: Questionnaire) -> Scorer:
+        scorer = self._scorers.get(questionnaire.version)
+        if scorer is None:
+            scorer = self._scorers[questionnaire.version] = Scorer(
+                questionnaire, explain=self._explain
+            )
+        return scorer
+
+    def _unknown_version(self, rid: str, where: str, version: str) -> Row:
+        return invalid_row(
+            rid,
+            where,
+            f"{who(rid)}: {VERSION_KEY} {quote(version)} is not a version of questionnaire "
+            f"{self.questionnaire.id} that this ketscreen ships ({self.versions.listed})",
+        )
 
     def run(self, job: Job) -> JobResult:
         unknown: dict[str, set[str]] = {}
@@ -193,9 +228,16 @@ class Processor:
 
     # -- CSV and TSV ---------------------------------------------------------------------
 
+    def _versioned(self, plan: CsvPlan) -> bool:
+        """True when rows may need another version than the default's fast path."""
+        n = len(self.scorer.items)
+        return plan.version is not None or any(i >= n for _, i in plan.columns)
+
     def csv_rows(self, job: CsvJob) -> list[Row]:
         text = decode(job.data, job.source, job.first_line)
         plan = job.plan
+        if self._versioned(plan):
+            return self._irregular(job, *self._csv_records(job, text))
         if '"' not in text and text.count("\r") == text.count("\r\n"):
             # No quoting: every line is one record, and splitting is exact.
             if "\r" in text:
@@ -277,7 +319,53 @@ class Processor:
             ids: Sequence[str] = [""] * len(rows)
         else:
             ids = list(map(str.strip, map(itemgetter(plan.respondent), rows)))
-        return self.scorer.score_rows(plan.columns, rows, ids, self._sources(source, numbers))
+        sources = self._sources(source, numbers)
+        if not self._versioned(plan):
+            return self.scorer.score_rows(plan.columns, rows, ids, sources)
+        return self._score_by_version(plan, rows, ids, sources)
+
+    def _score_by_version(
+        self,
+        plan: CsvPlan,
+        rows: list[list[str]],
+        ids: Sequence[str],
+        sources: Sequence[str],
+    ) -> list[Row]:
+        """Rows that name their version (or have columns of another version's items):
+        each group of rows is scored with its own version, in input order."""
+        groups: dict[str, list[int]] = {}
+        for k, row in enumerate(rows):
+            named = row[plan.version].strip() if plan.version is not None else ""
+            groups.setdefault(named, []).append(k)
+        out: dict[int, Row] = {}
+        for named, keys in groups.items():
+            q = self.versions.get(named)
+            if q is None:
+                for k in keys:
+                    out[k] = self._unknown_version(ids[k], sources[k], named)
+                continue
+            scorer = self.scorer_for(q)
+            names = [(position, self.union[u]) for position, u in plan.columns]
+            columns = [(pos, scorer.index[name]) for pos, name in names if name in scorer.index]
+            others = [(pos, name) for pos, name in names if name not in scorer.index]
+            kept = []
+            for k in keys:
+                extra = next((name for pos, name in others if rows[k][pos].strip()), None)
+                if extra is None:
+                    kept.append(k)
+                    continue
+                out[k] = invalid_row(
+                    ids[k],
+                    sources[k],
+                    f"{who(ids[k])}: column {extra} is not an item of questionnaire {q.id} "
+                    f"{q.version}; leave it empty, or name the version it belongs to",
+                    q.version,
+                )
+            scored = scorer.score_rows(
+                columns, [rows[k] for k in kept], [ids[k] for k in kept], [sources[k] for k in kept]
+            )
+            out.update(zip(kept, scored, strict=True))
+        return [out[k] for k in range(len(rows))]
 
     @staticmethod
     def _sources(source: str, numbers: Sequence[int]) -> list[str]:
@@ -308,50 +396,89 @@ class Processor:
     def record_rows(
         self, records: Sequence[tuple[str, int, object]], unknown: dict[str, set[str]]
     ) -> list[Row]:
-        """Normalise each record with the shared normaliser, then score them together."""
-        items = self.scorer.items
-        cells: list[list[str]] = []
-        ids: list[str] = []
-        sources: list[str] = []
-        keep: list[int] = []
+        """Normalise each record with the shared normaliser, with the version it names
+        (else the default), then score each version's records together."""
+        groups: dict[str, tuple[Questionnaire, list[tuple[int, list[str], str, str]]]] = {}
         extra: dict[int, Row] = {}
         for position, (name, line, value) in enumerate(records):
             where = f"{name}:{line}"
             rid = ""
+            q = self.questionnaire
             try:
                 rid = _respondent(value)
-                answers = self._answers(value, name, unknown)  # type: ignore[arg-type]
-                normal = normalize_answers(self.questionnaire, answers)
+                named = _version_of(value)  # type: ignore[arg-type]
+                found = self.versions.get(named)
+                if found is None:
+                    assert named is not None
+                    extra[position] = self._unknown_version(rid, where, named)
+                    continue
+                q = found
+                answers = self._answers(value, name, unknown, q)  # type: ignore[arg-type]
+                normal = normalize_answers(q, answers)
             except RecordProblem as exc:
-                extra[position] = invalid_row(rid, where, f"{who(rid)}: {exc}")
+                extra[position] = invalid_row(rid, where, f"{who(rid)}: {exc}", q.version)
                 continue
             except AnswerError as exc:
-                extra[position] = answer_error_row(rid, where, exc, "item")
+                extra[position] = answer_error_row(rid, where, exc, "item", q.version)
                 continue
-            cells.append([_cell(normal.get(item.id)) for item in items])
-            ids.append(rid)
-            sources.append(where)
-            keep.append(position)
-        scored = self.scorer.score_rows(self.identity, cells, ids, sources, column_word="item")
-        return _merge(scored, keep, extra) if extra else scored
+            cells = [_cell(normal.get(item)) for item in q.items]
+            groups.setdefault(q.version, (q, []))[1].append((position, cells, rid, where))
+        if not extra and list(groups) in ([], [self.questionnaire.version]):
+            entries = groups[self.questionnaire.version][1] if groups else []
+            return self.scorer.score_rows(
+                self.identity,
+                [e[1] for e in entries],
+                [e[2] for e in entries],
+                [e[3] for e in entries],
+                column_word="item",
+            )
+        out: dict[int, Row] = dict(extra)
+        for q, entries in groups.values():
+            scorer = self.scorer_for(q)
+            identity = tuple((i, i) for i in range(len(scorer.items)))
+            scored = scorer.score_rows(
+                identity,
+                [e[1] for e in entries],
+                [e[2] for e in entries],
+                [e[3] for e in entries],
+                column_word="item",
+            )
+            out.update(zip([e[0] for e in entries], scored, strict=True))
+        return [out[k] for k in sorted(out)]
 
     def _answers(
-        self, record: dict[Any, Any], name: str, unknown: dict[str, set[str]]
+        self,
+        record: dict[Any, Any],
+        name: str,
+        unknown: dict[str, set[str]],
+        questionnaire: Questionnaire,
     ) -> dict[Any, object]:
-        """The answers to known items; other keys are noted for one warning per input."""
+        """The answers to known items; other keys are noted for one warning per input.
+
+        A key that is an item of another version, but not of this record's, is refused.
+        """
         others: list[object] = []
         if "answers" in record:
             answers = record["answers"]
             if not isinstance(answers, dict):
                 raise RecordProblem("'answers' is not a JSON object")
-            others = [k for k in record if k != "answers" and not _is_respondent(k)]
+            others = [
+                k for k in record if k != "answers" and not _is_respondent(k) and not _is_meta(k)
+            ]
         else:
-            answers = {k: v for k, v in record.items() if not _is_respondent(k)}
-        items = self.scorer.index
+            answers = {k: v for k, v in record.items() if not _is_respondent(k) and not _is_meta(k)}
+        items = questionnaire.items
+        union = self.union
         known = {}
         for key, answer in answers.items():
-            if str(key).strip().lower() in items:
+            plain = str(key).strip().lower()
+            if plain in items:
                 known[key] = answer
+            elif plain in union:
+                raise RecordProblem(
+                    f"{plain} is not an item of questionnaire {questionnaire.id} "
+                    f"{questionnaire.version}; leave it out, or name the version it belongs to"
+                )
             else:
                 others.append(key)
         if others:
@@ -374,14 +501,24 @@ class Processor:
                     raise FormatProblem(text)
                 doc = parse_session(text)
                 client = doc["client"]
-                check_questionnaire(doc, self.questionnaire)
+                recorded = doc["questionnaire"]
+                q = self.versions.get(recorded["version"])
+                if recorded["id"] != self.questionnaire.id or q is None:
+                    q = self.questionnaire  # names both in its message
+                check_questionnaire(doc, q)
             except FormatProblem as exc:
                 extra[position] = invalid_row("", f"{name}:1", f"not a usable session: {exc}")
                 continue
             except SessionError as exc:
                 extra[position] = invalid_row(client, f"{name}:1", f"{who(client)}: {exc}")
                 continue
-            records.append((name, 1, {RESPONDENT: client, "answers": doc["answers"]}))
+            records.append(
+                (
+                    name,
+                    1,
+                    {RESPONDENT: client, VERSION_KEY: q.version, "answers": doc["answers"]},
+                )
+            )
         rows = self.record_rows(records, unknown)
         if not extra:
             return rows
@@ -393,28 +530,36 @@ class Processor:
     def fhir_rows(self, job: FhirJob) -> list[Row]:
         """Map each response's answers back and score them; with `verify`, a response whose
         stored scores disagree with the recomputed ones is invalid, naming every difference."""
-        items = self.scorer.items
-        cells: list[list[str]] = []
-        ids: list[str] = []
-        sources: list[str] = []
-        stored: list[dict[str, Any]] = []
-        keep: list[int] = []
+        groups: dict[str, tuple[Questionnaire, list[Any]]] = {}
         extra: dict[int, Row] = {}
-        responses = responses_from_fhir(self.questionnaire, job.document, job.source)
+        responses = responses_from_fhir(
+            self.questionnaire, job.document, job.source, versions=self.versions.all
+        )
         for position, record in enumerate(responses):
             rid = record.respondent_id or ""
             if record.error is not None:
                 extra[position] = invalid_row(rid, record.source, f"{who(rid)}: {record.error}")
                 continue
-            cells.append([_cell(record.answers.get(item.id)) for item in items])
-            ids.append(rid)
-            sources.append(record.source)
-            stored.append(record.stored)
-            keep.append(position)
-        scored = self.scorer.score_rows(self.identity, cells, ids, sources, column_word="item")
-        if self.verify:
-            scored = [_verified(row, found) for row, found in zip(scored, stored, strict=True)]
-        return _merge(scored, keep, extra) if extra else scored
+            q = self.versions.get(record.version) or self.questionnaire
+            groups.setdefault(q.version, (q, []))[1].append((position, record))
+        out: dict[int, Row] = dict(extra)
+        for q, entries in groups.values():
+            scorer = self.scorer_for(q)
+            identity = tuple((i, i) for i in range(len(scorer.items)))
+            cells = [[_cell(r.answers.get(item.id)) for item in scorer.items] for _, r in entries]
+            scored = scorer.score_rows(
+                identity,
+                cells,
+                [r.respondent_id or "" for _, r in entries],
+                [r.source for _, r in entries],
+                column_word="item",
+            )
+            if self.verify:
+                scored = [
+                    _verified(row, r.stored) for row, (_, r) in zip(scored, entries, strict=True)
+                ]
+            out.update(zip([p for p, _ in entries], scored, strict=True))
+        return [out[k] for k in sorted(out)]
 
 
 def _verified(row: Row, stored: dict[str, Any]) -> Row:
@@ -450,6 +595,22 @@ def _unverifiable(row: Row) -> Row:
         f"{who(row.respondent_id)}: --verify: not a FHIR QuestionnaireResponse, so there "
         "are no stored scores to compare",
     )
+
+
+def _is_meta(key: object) -> bool:
+    return isinstance(key, str) and key.strip().lower() in META_KEYS
+
+
+def _version_of(record: dict[Any, Any]) -> str | None:
+    """The version a JSON record names in `questionnaire_version`, or None."""
+    value = next(
+        (v for k, v in record.items() if _is_meta(k) and k.strip().lower() == VERSION_KEY), None
+    )
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordProblem(f'{VERSION_KEY} must be text, such as "1.0.0"')
+    return value.strip()
 
 
 def _is_respondent(key: object) -> bool:

@@ -34,6 +34,7 @@ from ketscreen.io.batch.jobs import (
     SessionsJob,
     decode,
 )
+from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY
 from ketscreen.io.fhir import is_fhir
 
 BLOCK = 1 << 20
@@ -246,6 +247,7 @@ def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], war
         cells.pop()  # a trailing delimiter: rows may have that empty cell, or not
     columns: list[tuple[int, int]] = []
     respondent: int | None = None
+    version: int | None = None
     seen: dict[str, int] = {}
     unknown: list[str] = []
     for position, cell in enumerate(cells):
@@ -260,6 +262,10 @@ def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], war
         seen[name] = position
         if name == RESPONDENT:
             respondent = position
+        elif name == VERSION_KEY:
+            version = position
+        elif name in META_KEYS:
+            continue  # the questionnaire's id and hash, as batch output writes them
         elif name in items:
             columns.append((position, items[name]))
         else:
@@ -273,7 +279,7 @@ def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], war
     if unknown:
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         warn(f"{label}: ignoring unknown columns: {', '.join(unknown[:10])}{more}")
-    return CsvPlan(delimiter, len(cells), tuple(columns), respondent)
+    return CsvPlan(delimiter, len(cells), tuple(columns), respondent, version)
 
 
 # -- JSON documents and saved sessions -------------------------------------------------------

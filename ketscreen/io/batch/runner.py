@@ -32,8 +32,9 @@ from ketscreen.errors import KetscreenError
 from ketscreen.interrupts import SIGNALS, blocked_while_forking
 from ketscreen.io.atomic import atomic_write, check_writable_target
 from ketscreen.io.batch.formats import InputError, OutputFormat, UsageProblem
-from ketscreen.io.batch.jobs import Job, JobResult, Processor
+from ketscreen.io.batch.jobs import CsvJob, Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs
+from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.batch.writers import Writer, writer_for
 
 PARALLEL_MIN_BYTES = 24 << 20
@@ -97,7 +98,7 @@ def worker_count(options: Options, sources: Sequence[Source]) -> int:
 
 
 def score_files(
-    questionnaire: Questionnaire,
+    questionnaire: Questionnaire | VersionSet,
     sources: Sequence[Source],
     options: Options,
     *,
@@ -143,7 +144,7 @@ def _held_back(stdout: TextIO) -> Iterator[IO[str]]:
 
 
 def run_batch(
-    questionnaire: Questionnaire,
+    questionnaire: Questionnaire | VersionSet,
     sources: Sequence[Source],
     options: Options,
     out: IO[str],
@@ -154,11 +155,24 @@ def run_batch(
     advance: Callable[[int], None] = lambda _: None,
 ) -> Summary:
     started = time.perf_counter()
+    versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
     summary = Summary(workers=worker_count(options, sources))
-    writer = writer_for(options.output, questionnaire)
-    bad_writer = writer_for(options.errors or options.output, questionnaire)
-    items = {item_id: i for i, item_id in enumerate(questionnaire.items)}
+    writer = writer_for(options.output, versions)
+    bad_writer = writer_for(options.errors or options.output, versions)
+    union = versions.union_items()
+    items = {item_id: i for i, item_id in enumerate(union)}
     warned: set[str] = set()
+    hinted: set[str] = set()
+
+    def hint(job: Job) -> None:
+        """One warning per CSV input whose columns fit an older version, not the default."""
+        if not isinstance(job, CsvJob) or job.source in hinted:
+            return
+        hinted.add(job.source)
+        if job.plan.version is None:
+            message = versions.fit_hint([union[i] for _, i in job.plan.columns])
+            if message:
+                warn(f"{job.source}: {message}")
 
     def all_jobs() -> Iterator[Job]:
         for source in sources:
@@ -170,14 +184,16 @@ def run_batch(
                 else:
                     stream = stack.enter_context(_open(source))
                 try:
-                    yield from read_jobs(
+                    for job in read_jobs(
                         source,
                         stream,
                         items,
                         delimiter=options.delimiter,
                         warn=warn,
                         advance=advance,
-                    )
+                    ):
+                        hint(job)
+                        yield job
                 except OSError as exc:  # a reading problem, not the output's (atomic_write)
                     raise InputError(
                         f"{source.label}: cannot be read ({exc.strerror or exc})"
@@ -185,7 +201,7 @@ def run_batch(
 
     sink = _Sink(out, writer)
     bad_sink = _Sink(errors_out, bad_writer) if errors_out else None
-    setup = (questionnaire, options.output, options.explain, options.errors, options.verify)
+    setup = (versions, options.output, options.explain, options.errors, options.verify)
     for result in _results(all_jobs(), summary.workers, setup):
         summary.add(result)
         if options.strict and result.invalid:
@@ -270,7 +286,7 @@ def _open(source: Source) -> BinaryIO:
         raise KetscreenError(f"{source.name}: cannot be read ({exc.strerror})") from None
 
 
-Setup = tuple[Questionnaire, OutputFormat, bool, "OutputFormat | None", bool]
+Setup = tuple[VersionSet, OutputFormat, bool, "OutputFormat | None", bool]
 
 
 def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobResult]:
@@ -341,10 +357,10 @@ _WORKER: Processor | None = None
 def _start_worker(setup: Setup) -> None:  # pragma: no cover - runs in a worker process
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    _die_with_parent()
     # The signals blocked while this process was started (`blocked_while_forking`)
     # are still blocked here: SIGTERM is how the main process stops its workers.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
-    _die_with_parent()
     _WORKER = _processor(setup)
 
 

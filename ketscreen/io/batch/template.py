@@ -9,23 +9,27 @@ import json
 from ketscreen.core.conditions import describe
 from ketscreen.core.model import Item, ItemType, Questionnaire
 from ketscreen.io.batch.formats import RESPONDENT, TemplateFormat, assert_never
+from ketscreen.io.batch.versions import VERSION_KEY
 
 
 def render_template(questionnaire: Questionnaire, fmt: TemplateFormat) -> str:
-    """One blank record with every item id, in the questionnaire's order."""
-    ids = [RESPONDENT, *questionnaire.items]
+    """One blank record with every item id, in the questionnaire's order, and the
+    questionnaire version filled in, so the record is scored with it whatever ships
+    later."""
+    ids = [RESPONDENT, *questionnaire.items, VERSION_KEY]
     match fmt:
         case TemplateFormat.CSV:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(ids)
-            writer.writerow([""] * len(ids))
+            writer.writerow([""] * (len(ids) - 1) + [questionnaire.version])
             return buffer.getvalue()
         case TemplateFormat.JSONL:
             record: dict[str, str | list[str]] = dict.fromkeys(ids, "")
             for item in questionnaire.items.values():
                 if item.type is ItemType.MULTI:
                     record[item.id] = []
+            record[VERSION_KEY] = questionnaire.version
             return json.dumps(record) + "\n"
         case TemplateFormat.YAML:
             return _yaml(questionnaire)
@@ -45,6 +49,11 @@ def _yaml(questionnaire: Questionnaire) -> str:
     for item in q.items.values():
         lines.extend(_item_comment(item))
         lines.append(f"{item.id}: []" if item.type is ItemType.MULTI else f"{item.id}:")
+    lines += [
+        "",
+        "# The version these answers belong to; keep it.",
+        f'{VERSION_KEY}: "{q.version}"',
+    ]
     return "\n".join(lines) + "\n"
 
 

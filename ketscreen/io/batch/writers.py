@@ -19,6 +19,7 @@ from ketscreen.core.compiled import STATUS_OK, Row
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.scoring import score
 from ketscreen.io.batch.formats import OutputFormat, assert_never
+from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.fhir import bundle, response_to_fhir
 
 COLUMNS = (
@@ -51,8 +52,19 @@ class Writer:
     single_differs = False
     """True when one record alone is written differently (`alone`) from several."""
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
-        self.stamp = (questionnaire.id, questionnaire.version, questionnaire.sha256)
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        if not isinstance(versions, VersionSet):
+            versions = VersionSet(versions)
+        self.versions = versions
+        q = versions.default
+        self.stamp = (q.id, q.version, q.sha256)
+        self.stamps: dict[str | None, tuple[str, str, str]] = {None: self.stamp}
+        for other in versions.all:
+            self.stamps[other.version] = (other.id, other.version, other.sha256)
+
+    def stamp_of(self, row: Row) -> tuple[str, str, str]:
+        """The questionnaire columns of a row: the version that scored it."""
+        return self.stamps.get(row.questionnaire_version, self.stamp)
 
     def header(self) -> str:
         return ""
@@ -79,9 +91,9 @@ class CsvWriter(Writer):
     directly; the others go through the csv module.
     """
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
-        super().__init__(questionnaire)
-        self.tail = self._line(self.stamp).rstrip("\n")
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self.tails = {key: self._line(stamp).rstrip("\n") for key, stamp in self.stamps.items()}
 
     @staticmethod
     def _line(cells: Sequence[object]) -> str:
@@ -93,7 +105,7 @@ class CsvWriter(Writer):
         return self._line(COLUMNS)
 
     def _slow(self, row: Row) -> str:
-        cells = [*self._cells(row), *self.stamp]
+        cells = [*self._cells(row), *self.stamp_of(row)]
         return self._line(cells)
 
     @staticmethod
@@ -118,7 +130,8 @@ class CsvWriter(Writer):
         plain = not _NEEDS_QUOTES.search(
             "".join([*map(itemgetter(0), rows), *map(itemgetter(1), rows)])
         )
-        tail = self.tail
+        tails = self.tails
+        default = tails[None]
         join = ";".join
         empty = ""
         return empty.join(
@@ -126,7 +139,7 @@ class CsvWriter(Writer):
                 f"{r[0]},{r[1]},ok,{r[3]},{'true' if r[4] else 'false'},"
                 f"{empty if r[5] is None else r[5]},{empty if r[6] is None else r[6]},"
                 f"{empty if r[7] is None else r[7]},{r[8] or empty},{join(r[9])},"
-                f"{join(r[10])},,{tail}\n"
+                f"{join(r[10])},,{tails.get(r[13], default)}\n"
                 if r[2] is STATUS_OK and (plain or _SPECIAL.isdisjoint(r[0] + r[1]))
                 else self._slow(r)
                 for r in rows
@@ -149,10 +162,11 @@ class _JsonWriter(Writer):
             "flags": list(row.flags),
             "missing": list(row.missing),
             "error": row.error,
-            "questionnaire": self.stamp[0],
-            "questionnaire_version": self.stamp[1],
-            "questionnaire_sha256": self.stamp[2],
         }
+        stamp = self.stamp_of(row)
+        data["questionnaire"] = stamp[0]
+        data["questionnaire_version"] = stamp[1]
+        data["questionnaire_sha256"] = stamp[2]
         if row.details is not None:
             data.update(row.details)
         return data
@@ -195,9 +209,9 @@ class FhirWriter(Writer):
     separator = '},\n{"resource": '
     single_differs = True
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
-        super().__init__(questionnaire)
-        self.questionnaire = questionnaire
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self.questionnaire = self.versions.default
 
     def header(self) -> str:
         return '{"resourceType": "Bundle", "type": "collection", "entry": [\n{"resource": '
@@ -217,23 +231,25 @@ class FhirWriter(Writer):
             issue = {"severity": "error", "code": "invalid", "diagnostics": where}
             return {"resourceType": "OperationOutcome", "issue": [issue]}
         assert row.details is not None, "FHIR output needs the explained rows"
-        result = score(self.questionnaire, row.details["answers"])  # type: ignore[arg-type]
-        return response_to_fhir(self.questionnaire, result, respondent_id=row.respondent_id)
+        q = self.versions.get(row.questionnaire_version) or self.questionnaire
+        result = score(q, row.details["answers"])  # type: ignore[arg-type]
+        return response_to_fhir(q, result, respondent_id=row.respondent_id)
 
     def rows(self, rows: Sequence[Row]) -> str:
         dumps = json.dumps
         return self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
 
 
-def writer_for(fmt: OutputFormat, questionnaire: Questionnaire) -> Writer:
+def writer_for(fmt: OutputFormat, questionnaire: Questionnaire | VersionSet) -> Writer:
+    versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
     match fmt:
         case OutputFormat.CSV:
-            return CsvWriter(questionnaire)
+            return CsvWriter(versions)
         case OutputFormat.JSONL:
-            return JsonLinesWriter(questionnaire)
+            return JsonLinesWriter(versions)
         case OutputFormat.JSON:
-            return JsonWriter(questionnaire)
+            return JsonWriter(versions)
         case OutputFormat.FHIR:
-            return FhirWriter(questionnaire)
+            return FhirWriter(versions)
         case _:
             assert_never(fmt)

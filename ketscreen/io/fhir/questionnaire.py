@@ -23,6 +23,7 @@ from typing import Any
 
 from ketscreen.core.conditions import AllOf, AnyOf, Condition, ItemCondition
 from ketscreen.core.model import DECLINED, Choice, Item, ItemType, Questionnaire, Score
+from ketscreen.core.scoring import NOT_ASSESSED
 from ketscreen.io.fhir.common import (
     ASKED_DECLINED,
     BAND_LINK,
@@ -56,6 +57,7 @@ DECLINED_LABEL = "Prefer not to say"
 RESULT_TITLE = "Result, worked out by ketscreen (not a diagnosis)"
 LOWER_BOUND_TEXT = "The result is a lower bound: some warning-sign questions were not answered"
 TOP_LEVEL_TEXT = "Most urgent alert"
+NOT_ASSESSED_DISPLAY = "Not assessed: a safety question has no answer"
 FLAGS_TEXT = "Alerts"
 BAND_TEXT = "Result"
 
@@ -347,8 +349,23 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
             "extension": hidden,
             "readOnly": True,
             "answerOption": [
-                {"valueCoding": {"system": LEVEL_SYSTEM, "code": lv.value, "display": info.label}}
-                for lv, info in q.levels.items()
+                *(
+                    {
+                        "valueCoding": {
+                            "system": LEVEL_SYSTEM,
+                            "code": lv.value,
+                            "display": info.label,
+                        }
+                    }
+                    for lv, info in q.levels.items()
+                ),
+                {
+                    "valueCoding": {
+                        "system": LEVEL_SYSTEM,
+                        "code": NOT_ASSESSED,
+                        "display": NOT_ASSESSED_DISPLAY,
+                    }
+                },
             ],
         }
     )

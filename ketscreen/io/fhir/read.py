@@ -14,7 +14,7 @@ so the other responses can still be scored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ketscreen.core.model import DECLINED, Item, Questionnaire
@@ -59,6 +59,8 @@ class FhirRecord(NamedTuple):
     stored: dict[str, Any]
     source: str
     error: KetscreenError | None = None
+    version: str | None = None
+    """The questionnaire version that read the answers."""
 
 
 def is_fhir(data: object) -> bool:
@@ -67,12 +69,20 @@ def is_fhir(data: object) -> bool:
 
 
 def responses_from_fhir(
-    q: Questionnaire, data: object, source: str = "<input>"
+    q: Questionnaire,
+    data: object,
+    source: str = "<input>",
+    *,
+    versions: Sequence[Questionnaire] = (),
 ) -> Iterator[FhirRecord]:
-    """Every QuestionnaireResponse in `data` (one, or a Bundle of them), in order."""
+    """Every QuestionnaireResponse in `data` (one, or a Bundle of them), in order.
+
+    Each response is read with the version its `questionnaire` canonical names, when it
+    is `q` or one of `versions`; a response without a version is read with `q`.
+    """
     kind = data.get("resourceType") if isinstance(data, dict) else None
     if kind == "QuestionnaireResponse":
-        yield _record(q, data, source)
+        yield _record(_version_for(q, versions, data), data, source)
         return
     if kind != "Bundle" or not isinstance(data, dict):
         found = f"resourceType {kind!r}" if kind else "no FHIR resourceType"
@@ -84,7 +94,22 @@ def responses_from_fhir(
         raise FhirError(f"{source}: Bundle.entry must be a list")
     for number, entry in enumerate(entries, start=1):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        yield _record(q, resource, f"{source}:entry {number}")
+        yield _record(_version_for(q, versions, resource), resource, f"{source}:entry {number}")
+
+
+def _version_for(
+    q: Questionnaire, versions: Sequence[Questionnaire], resource: object
+) -> Questionnaire:
+    """The questionnaire whose version the response's canonical names (else `q`, whose
+    check then explains what is wrong)."""
+    value = resource.get("questionnaire") if isinstance(resource, dict) else None
+    if not isinstance(value, str):
+        return q
+    url, _, version = value.partition("|")
+    for candidate in versions:
+        if candidate.version == version and url == questionnaire_url(candidate):
+            return candidate
+    return q
 
 
 def _record(q: Questionnaire, resource: object, where: str) -> FhirRecord:
@@ -93,7 +118,7 @@ def _record(q: Questionnaire, resource: object, where: str) -> FhirRecord:
         answers, stored = read_response(q, resource)
     except KetscreenError as exc:
         return FhirRecord(respondent, {}, {}, where, exc)
-    return FhirRecord(respondent, answers, stored, where)
+    return FhirRecord(respondent, answers, stored, where, version=q.version)
 
 
 def respondent_of(resource: object) -> str | None:
@@ -130,7 +155,7 @@ def _check_canonical(q: Questionnaire, value: object) -> None:
     if version and version != q.version:
         raise FhirError(
             f"answers version {version} of questionnaire {q.id}, but version {q.version} "
-            "is loaded; score it with that version (--questionnaire PATH)"
+            "is loaded; score it with that version (--version, or --questionnaire PATH)"
         )
 
 
@@ -270,7 +295,7 @@ def result_values(result: Result) -> dict[str, Any]:
     values: dict[str, Any] = dict(result.scores)
     values["band"] = result.band
     values["lower_bound"] = result.lower_bound
-    values["top_flag_level"] = result.top_flag_level.value if result.top_flag_level else None
+    values["top_flag_level"] = result.top_level
     values["flags"] = [flag.id for flag in result.flags]
     return values
 

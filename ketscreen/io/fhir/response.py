@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ketscreen.core.model import Questionnaire
-from ketscreen.core.scoring import Result
+from ketscreen.core.scoring import NOT_ASSESSED, Result
 from ketscreen.io.fhir.common import (
     BAND_LINK,
     DISCLAIMER,
@@ -41,6 +41,7 @@ from ketscreen.io.fhir.questionnaire import (
     BAND_TEXT,
     FLAGS_TEXT,
     LOWER_BOUND_TEXT,
+    NOT_ASSESSED_DISPLAY,
     RESULT_TITLE,
     TOP_LEVEL_TEXT,
     coding,
@@ -148,6 +149,12 @@ def _summary(q: Questionnaire, result: Result | None) -> list[str]:
         lines.append(
             f"Alert, {q.levels[top].label} ({top.value}): {alerts}. {q.levels[top].advice}"
         )
+    if result.not_assessed:
+        asked = "; ".join(q.items[i].short for i in result.not_assessed)
+        lines.append(
+            f"Not assessed: the safety question was not asked or not answered ({asked}); "
+            "this response cannot show that no alert applies."
+        )
     label = q.band_rule.band(result.band).label
     lines.append(f"Result: {'at least ' if result.lower_bound else ''}{label}.")
     return lines
@@ -177,7 +184,7 @@ def _result_group(q: Questionnaire, result: Result) -> dict[str, Any]:
         }
     )
     top = result.top_flag_level
-    if top is not None:
+    if top is not None or result.top_level == NOT_ASSESSED:
         items.append(
             {
                 "linkId": TOP_LEVEL_LINK,
@@ -186,8 +193,10 @@ def _result_group(q: Questionnaire, result: Result) -> dict[str, Any]:
                     {
                         "valueCoding": {
                             "system": LEVEL_SYSTEM,
-                            "code": top.value,
-                            "display": q.levels[top].label,
+                            "code": top.value if top is not None else NOT_ASSESSED,
+                            "display": q.levels[top].label
+                            if top is not None
+                            else NOT_ASSESSED_DISPLAY,
                         }
                     }
                 ],

@@ -10,6 +10,7 @@ every level is also written in words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from ketscreen.ui.reports import assert_never
@@ -61,18 +62,24 @@ class HtmlFormat:
     suffix = ".html"
 
     def format(self, report: SessionReport) -> str:
-        name = escape(title(report))
-        body = "\n".join(render_block(block) for block in document(report))
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            '<meta name="robots" content="noindex">\n'
-            f"<title>{name}: {escape(report.session.id)}</title>\n"
-            f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{name}</h1>\n{body}\n"
-            "</body>\n</html>\n"
-        )
+        name = title(report)
+        return html_page(name, f"{name}: {report.session.id}", document(report))
+
+
+def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str = "en") -> str:
+    """A whole self-contained page: `heading` as its h1, then `blocks`. Used by the
+    counselor's report and by the self-check's saved copy, so both print the same way."""
+    body = "\n".join(render_block(block) for block in blocks)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="robots" content="noindex">\n'
+        f"<title>{escape(page_title)}</title>\n"
+        f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{escape(heading)}</h1>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
 
 
 def render_block(block: Block) -> str:

@@ -91,6 +91,7 @@ def report_data(report: SessionReport) -> dict[str, Any]:
             for part in report.sections
         ],
         "notes": [{"item": n.item, "at": n.at, "text": n.text} for n in report.notes],
+        "safety_notes": [note.to_dict() for note in s.safety_notes],
         "amendments": [
             {"at": a.at, "item": a.item, "old": a.old, "new": a.new, "reason": a.reason}
             for a in report.amendments

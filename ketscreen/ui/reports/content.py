@@ -21,6 +21,8 @@ from ketscreen.io.resources import Region
 from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.resources_view import KIND_LABELS
+from ketscreen.ui.result_view import not_assessed_text
+from ketscreen.ui.safety import COUNSELOR_TITLE, counselor_lines
 
 CONFIDENTIAL = (
     "Confidential: this report holds health information about the client. Keep it secure "
@@ -35,6 +37,8 @@ SECTION_HEADINGS = {
     "use": "Use of ketamine",
     "withdrawal": "Withdrawal and secrecy",
     "health": "Health",
+    "mind": "Mental health",
+    "body": "Physical health",
     "risk": "Risk",
     "safety": "Safety",
     "readiness": "Readiness to change",
@@ -299,7 +303,12 @@ def document(report: SessionReport) -> list[Block]:
         blocks.append(Notice(f"{notice} Questions not answered yet: {missing}."))
 
     blocks.append(Heading("Flags, most urgent first"))
-    if not report.flag_groups:
+    unassessed = not_assessed_text(report.questionnaire, report.result) if report.result else None
+    if unassessed:
+        blocks.append(Notice(f"NOT ASSESSED: {unassessed}"))
+    elif report.result is None:
+        blocks.append(Notice("NOT ASSESSED: no question has been answered yet."))
+    elif not report.flag_groups:
         blocks.append(Paragraph("No flags were raised."))
     for group in report.flag_groups:
         blocks += [
@@ -308,6 +317,8 @@ def document(report: SessionReport) -> list[Block]:
             Bullets(group.flags),
         ]
         blocks += _where_to_turn(group.level, report.region)
+        if group.level in (FlagLevel.EMERGENCY, FlagLevel.CRISIS):
+            blocks += _safety_protocol(report, group.level)
 
     blocks += [Heading("Result"), *_result(report)]
     if report.criteria is not None:
@@ -376,6 +387,25 @@ def document(report: SessionReport) -> list[Block]:
 
     blocks += [Heading("Disclaimer"), Paragraph(DISCLAIMER)]
     return blocks
+
+
+def _safety_protocol(report: SessionReport, level: FlagLevel) -> list[Block]:
+    """The counselor panel shown at the intake, and the safety notes with their times."""
+    blocks: list[Block] = [Subheading(COUNSELOR_TITLE), Bullets(counselor_lines(level))]
+    notes = report.session.safety_notes
+    if not notes:
+        return [*blocks, Paragraph("Safety note: none was recorded in this session.")]
+    rows = tuple(
+        (
+            when(n.at),
+            report.questionnaire.items[n.item].short
+            if n.item in report.questionnaire.items
+            else n.item,
+            n.text or "Left empty by the counselor",
+        )
+        for n in notes
+    )
+    return [*blocks, Table(("Time", "About", "Safety note"), rows)]
 
 
 def _where_to_turn(level: FlagLevel, region: Region | None) -> list[Block]:
