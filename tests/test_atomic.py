@@ -91,7 +91,7 @@ def test_private_dir(tmp_path: Path) -> None:
     assert mode(folder) == 0o700
     folder.chmod(0o755)
     ensure_private_dir(folder)
-    assert mode(folder) == 0o700
+    assert mode(folder) == 0o755  # not created here: left as it is (the caller warns)
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError):
         ensure_private_dir(tmp_path / "file" / "sub")

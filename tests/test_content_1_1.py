@@ -363,7 +363,7 @@ def test_intake_shows_the_counselor_panel_and_asks_for_a_safety_note(
     client_panel = words.index("Support is available now")
     counselor = words.index("For the counselor: safety protocol")
     note = words.index("Safety note: what you did")
-    assert client_panel < counselor < note < words.index("Check your answers")
+    assert client_panel < counselor < note < words.index("Check the client's answers")
     assert "ask about a plan, intent, means and past attempts" in words
     assert "C-SSRS" in words and "ASQ" in words
     assert "Follow your service's own protocol." in words
@@ -410,9 +410,9 @@ def test_resume_starts_with_a_reminder_of_the_positive_answer(isolated_env: Path
     [path] = (isolated_env / "sessions").glob("*.json")
     again = runner.invoke(app, ["intake", "--resume", path.stem, "--region", "UK"], input="q\n")
     words = " ".join(again.stdout.split())
-    assert words.index("Earlier in this session the client reported:") < words.index(
-        "resuming session"
-    )
+    assert words.index(
+        "Earlier in this session the client reported thoughts of self-harm"
+    ) < words.index("resuming session")
     assert "Safety note," in words and "Called the crisis team" in words
 
 

@@ -82,7 +82,10 @@ def test_sigkill_between_answers_leaves_the_last_answer_then_resumes(
     session = store.load(summary.id, questionnaire)
     assert session.status.value == "in-progress"
     assert len(session.answers) == 6
-    assert sorted(os.listdir(store.folder)) == [f"{summary.id}.json"]
+    # The killed process's lock file stays behind (no answers in it), but its lock went
+    # with the process: the session resumes at once, and then the lock file is gone.
+    assert sorted(os.listdir(store.folder)) == [f".{summary.id}.lock", f"{summary.id}.json"]
+    assert "C-kill" not in (store.folder / f".{summary.id}.lock").read_text(encoding="utf-8")
 
     result = CliRunner().invoke(
         app,
@@ -91,6 +94,7 @@ def test_sigkill_between_answers_leaves_the_last_answer_then_resumes(
     )
     assert result.exit_code == 0, result.stdout[-2000:]
     assert "Question 7 of 32." in result.stdout
+    assert sorted(os.listdir(store.folder)) == [f"{summary.id}.json"]
     done = store.load(summary.id, questionnaire)
     assert done.status.value == "completed"
     assert done.result().criteria_count == 1  # type: ignore[union-attr]

@@ -94,7 +94,7 @@ def test_the_saved_page_prints_as_a_structured_document(heavy_page: Path, tmp_pa
     assert lines[0] == "Ketamine use self-check: your result"
     # list items are items, each on its own line, not wrapped into one paragraph
     assert "Samaritans: Call 116 123 (24/7, free)" in lines
-    assert "Blood in urine" in lines
+    assert "Yellow skin or yellow eyes" in lines
     assert "This is a screening tool, not a diagnosis." in " ".join(lines)
 
 

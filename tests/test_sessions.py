@@ -63,13 +63,22 @@ def test_a_new_session_is_written_at_once_privately(
     assert doc["answers"] == {} and doc["result"] is None
 
 
-def test_an_existing_folder_is_made_private(
-    store: SessionStore, questionnaire: Questionnaire
+def test_an_existing_open_folder_is_left_alone_with_one_warning(
+    tmp_path: Path, questionnaire: Questionnaire
 ) -> None:
+    """Not ours to change (it may be shared on purpose): said once, never chmod'ed."""
+    warnings: list[str] = []
+    store = SessionStore(tmp_path / "sessions", warn=warnings.append)
     store.folder.mkdir(mode=0o755)
     store.folder.chmod(0o755)
     store.create(questionnaire, "C-1")
-    assert stat.S_IMODE(store.folder.stat().st_mode) == 0o700
+    store.create(questionnaire, "C-2")
+    assert stat.S_IMODE(store.folder.stat().st_mode) == 0o755
+    assert warnings == [
+        f"the sessions folder {store.folder} can be opened by other users (mode 0755); "
+        f"sessions hold health data: if it is yours, make it private with "
+        f"`chmod 700 {store.folder}`"
+    ]
 
 
 def test_answers_are_logged_and_the_result_follows(questionnaire: Questionnaire) -> None:

@@ -69,7 +69,7 @@ def test_no_sessions_yet(isolated_env: Path) -> None:
 
 
 def test_the_table_is_newest_first_with_band_and_top_flag(three: list[Session]) -> None:
-    result = runner.invoke(app, ["sessions"], env=ENV)
+    result = runner.invoke(app, ["sessions"], env={"COLUMNS": "140"})  # no cell wraps
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     rows = [line for line in lines if re.match(r" \d{8}-", line)]

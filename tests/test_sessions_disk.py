@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -221,14 +221,19 @@ SHAPE_PROBLEMS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "an answer that is not a code",
         lambda d: d["answers"].update(craving="maybe"),
-        "answers: craving: 'maybe' is not an allowed answer",
+        "answers.craving: 'maybe' is not an allowed answer",
     ),
     (
         "an answer skip logic does not ask",
         lambda d: d["answers"].update(use_12m="no"),
         "answers: freq_3m is answered but not asked",
     ),
-    ("id and file name differ", lambda d: d.update(id="x"), "its id does not match its file"),
+    ("id not an id", lambda d: d.update(id="x"), "id: not a session id"),
+    (
+        "id and file name differ",
+        lambda d: d.update(id="20261121-100000-zzzzz"),
+        "its id does not match its file",
+    ),
 ]
 
 
@@ -326,6 +331,7 @@ def test_listing_is_newest_first_and_skips_damaged_files(
         "lower_bound": False,
         "top_flag_level": "not_assessed",
         "questionnaire": "ketamine 1.1.0",
+        "result_verified": True,  # worked out with the shipped 1.1.0
     }
 
 
@@ -408,26 +414,6 @@ def test_a_really_read_only_folder(
     finally:
         store.folder.chmod(0o700)
     assert store.path(saved.id).read_bytes() == before
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB tmpfs, where the system allows mounting one (root on Linux)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if os.geteuid() != 0 or sys.platform != "linux":
-        pytest.skip("mounting a tmpfs needs root on Linux")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_really_full_disk_leaves_the_last_good_file(

@@ -171,7 +171,7 @@ def test_a_1_0_0_session_resumes_and_amends_with_1_0_0(old_sessions: SessionStor
     amended = runner.invoke(
         app,
         ["intake", "--amend", sid, "--reason", "misheard", "--region", "UK"],
-        input="\n4\n2\n\n\n",
+        input="\n4\n1\n\n\n",  # answer 4, more_than_intended: 1 is No
     )
     assert amended.exit_code == 0, amended.stdout[-1500:]
     doc = json.loads(old_sessions.path(sid).read_text())
@@ -190,7 +190,9 @@ def test_a_1_0_0_session_with_a_crisis_starts_resume_with_a_reminder(
     )
     assert result.exit_code == 0
     out = " ".join(result.stdout.split())
-    assert out.index("Earlier in this session the client reported:") < out.index("amending")
+    assert out.index(
+        "Earlier in this session the client reported thoughts of self-harm"
+    ) < out.index("amending")
     assert "For the counselor: safety protocol" in out
     assert "Do not leave the client alone." in out
     assert "No safety note was recorded." in out

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import io
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -96,19 +100,106 @@ def warn(message: str) -> None:
     say(f"Warning: {message}")
 
 
+class StdoutError(KetscreenError):
+    """Standard output cannot be written (a full disk, /dev/full, an I/O error)."""
+
+
+class StdoutClosed(KetscreenError):
+    """Whoever read standard output went away (`| head -1`): stop, quietly."""
+
+
+def _stdout_problem(exc: OSError) -> KetscreenError:
+    if isinstance(exc, BrokenPipeError):
+        return StdoutClosed("standard output was closed")
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return StdoutError(
+        f"standard output cannot be written ({reason}), so the output is incomplete; "
+        "free some space or send it elsewhere"
+    )
+
+
+class GuardedStdout:
+    """Standard output whose write failures are our own errors, whichever code writes
+    (Typer's echo, Rich, the batch writer): one clear line, never a traceback, and a
+    closed pipe is told from a full disk. Everything else is the real stream's."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._buffer: GuardedStdout | None = None
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self._inner.write(data)
+        except OSError as exc:
+            raise _stdout_problem(exc) from None
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._inner.flush()
+        except OSError as exc:
+            raise _stdout_problem(exc) from None
+
+    @property
+    def buffer(self) -> GuardedStdout:
+        if self._buffer is None:
+            self._buffer = GuardedStdout(self._inner.buffer)
+        return self._buffer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@contextlib.contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """Guard standard output for the block, and flush it at the end, however it ends (a
+    failing flush replaces whatever was on its way out: the output is then the news)."""
+    if sys.stdout is None or isinstance(sys.stdout, GuardedStdout):
+        yield
+        return
+    inner = sys.stdout
+    sys.stdout = GuardedStdout(inner)
+    try:
+        try:
+            yield
+        finally:
+            sys.stdout.flush()  # here, so a failure is ours to report, not the interpreter's
+    finally:
+        sys.stdout = inner
+
+
+def quiet_stdout() -> None:
+    """Point stdout at the null device, so that the final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def handle_errors(func: F) -> F:
     """Turn our errors into one clear message and a named exit code.
 
-    Ctrl-C (and SIGTERM, SIGHUP: `ketscreen.interrupts`) exits 130. An unexpected
-    exception (a bug) prints a short notice with no answers in it; set
+    Ctrl-C (and SIGTERM, SIGHUP: `ketscreen.interrupts`) exits 130. Standard output
+    that cannot be written (a full disk, /dev/full) is one error line and exit 1; one
+    that was closed (`| head -1`) exits 1 quietly. An unexpected exception (a bug)
+    prints a short notice with no answers in it; set
     KETSCREEN_DEBUG=1 to see the traceback.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with interrupts.live():  # a signal held while Typer parsed is raised here
+            # a signal held while Typer parsed is raised here
+            with interrupts.live(), guarded_stdout():
                 return func(*args, **kwargs)
+        except (StdoutClosed, BrokenPipeError):
+            quiet_stdout()
+            raise typer.Exit(ExitCode.ERROR) from None
+        except StdoutError as exc:
+            quiet_stdout()
+            error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
         except QuestionnaireError as exc:
             for problem in exc.problems:
                 say(str(problem))

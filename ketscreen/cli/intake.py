@@ -83,7 +83,7 @@ def intake(
     from ketscreen.io.atomic import OutputError
     from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.resources import choose_region, load_resources
-    from ketscreen.io.session_store import SessionStore
+    from ketscreen.io.session_store import SessionChanged, SessionStore
     from ketscreen.io.sessions import check_client, check_counselor
     from ketscreen.ui.console import make_console
     from ketscreen.ui.intake import IntakeFlow, continue_command
@@ -124,9 +124,12 @@ def intake(
         paged=interactive(sys.stdin, sys.stdout),
     )
     regions = load_resources()
+    # One intake at a time per session: this store holds a lock on the session it
+    # creates or opens until the command ends (the OS drops it if the process dies).
+    store = SessionStore(warn=warn, exclusive=True)
     flow = IntakeFlow(
         term,
-        SessionStore(),
+        store,
         loaded,
         regions[choice.code],
         choice,
@@ -154,10 +157,12 @@ def intake(
             )
         code = ExitCode.INTERRUPTED if isinstance(stop, KeyboardInterrupt) else ExitCode.ERROR
         raise typer.Exit(code) from None
-    except OutputError as exc:
+    except (OutputError, SessionChanged) as exc:
         if flow.session is None:
             raise
-        raise OutputError(
+        raise type(exc)(
             f"{exc}. Session {flow.session.id} keeps every answer saved before this one; "
             f"to go on once it can be saved: {continue_command(flow.session)}"
         ) from None
+    finally:
+        store.close()

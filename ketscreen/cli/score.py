@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -203,33 +201,25 @@ def score_command(
             "give FHIR input (a .fhir.json file, or --input-format fhir)"
         )
     total = sum(source.size or 0 for source in sources)
-    try:
-        with _progress(total) as advance:
-            summary = score_files(
-                versions,
-                sources,
-                options,
-                output=output,
-                errors=errors,
-                force=force,
-                stdin=sys.stdin.buffer,
-                stdout=sys.stdout,
-                warn=warn,
-                advance=advance,
-            )
-    except BrokenPipeError:  # whoever read stdout stopped (`| head`): stop quietly too
-        _quiet_stdout()
-        raise typer.Exit(ExitCode.ERROR) from None
+    # A closed or full stdout ends the run through handle_errors (quietly, or in one line).
+    with _progress(total) as advance:
+        summary = score_files(
+            versions,
+            sources,
+            options,
+            output=output,
+            errors=errors,
+            force=force,
+            stdin=sys.stdin.buffer,
+            stdout=sys.stdout,
+            warn=warn,
+            advance=advance,
+        )
+    sys.stdout.flush()  # every row is out (or its failure reported) before the summary
     for line in summary_lines(summary, loaded):
         say(line)
     if summary.invalid:
         raise typer.Exit(ExitCode.INVALID_RECORDS)
-
-
-def _quiet_stdout() -> None:
-    """Point stdout at the null device, so that the final flush does not fail again."""
-    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @contextlib.contextmanager

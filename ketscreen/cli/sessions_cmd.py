@@ -58,7 +58,9 @@ def list_sessions(
     statuses = [s.value for s in Status]
     if status is not None and status not in statuses:
         raise UsageError(f"--status must be one of {', '.join(statuses)}")
-    store = SessionStore()
+    store = SessionStore(warn=warn)
+    # Sessions recorded with a shipped questionnaire version are checked in full, so the
+    # list shows what `report` computes; others show their stored result, unverified.
     found, broken = store.summaries()
     for problem in broken:
         warn(problem.reason)
@@ -153,7 +155,7 @@ def report(
             )
     chosen = fmt or (format_for_path(output) if output else None) or ReportFormat.TEXT
     given = load_questionnaire(questionnaire) if questionnaire is not None else None
-    loaded = SessionStore().load(session, given)
+    loaded = SessionStore(warn=warn).load(session, given)
     # The helplines of the intake's own region, unless --region says otherwise.
     where = choose_region(region if region is not None else loaded.region, os.environ)
     if where.warning:

@@ -724,40 +724,111 @@ def _examples(b: _Builder, data: LocatedDict, score_ids: set[str]) -> tuple[Exam
 
 
 # -- reachability ----------------------------------------------------------------------------
+#
+# An item is reachable when some answers to the items its `enable_when` depends on (and
+# that those depend on, ...) make it hold, each of them asked under the same answers.
+# Only the codes that conditions mention can change a condition's outcome, so each item
+# stands for a few *states* (unanswered, each mentioned code, one code no condition
+# mentions; for a multi-select, each set of mentioned codes). The search is bounded: an
+# item whose states multiply past MAX_REACHABILITY_STATES, or any item once the whole
+# questionnaire has used MAX_REACHABILITY_WORK evaluations, is given the benefit of the
+# doubt rather than proved, so `validate` takes seconds on any file the loader accepts.
+
+MAX_REACHABILITY_WORK = 2_000_000
+"""Condition evaluations (combinations times the size of the rules they are tried on)."""
+
+_State = str | tuple[str, ...] | None
 
 
-def _item_states(item: Item) -> list[str | tuple[str, ...] | None]:
-    """Every distinct way an item can stand for conditions: each answer, or unanswered."""
-    states: list[str | tuple[str, ...] | None] = [None]
+def _mentioned_codes(items: Mapping[str, Item]) -> dict[str, set[str]]:
+    """Per item id, every code that some skip rule compares its answer with."""
+    found: dict[str, set[str]] = {}
+
+    def walk(condition: Condition) -> None:
+        if isinstance(condition, ItemCondition):
+            found.setdefault(condition.item, set()).update(condition.values)
+        elif isinstance(condition, (AllOf, AnyOf)):
+            for part in condition.parts:
+                walk(part)
+
+    for item in items.values():
+        if item.enable_when is not None:
+            walk(item.enable_when)
+    return found
+
+
+def _size(condition: Condition | None) -> int:
+    """How many parts a condition has: what evaluating it costs."""
+    if isinstance(condition, (AllOf, AnyOf)):
+        return 1 + sum(_size(part) for part in condition.parts)
+    return 0 if condition is None else 1
+
+
+def _state_count(item: Item, mentioned: set[str]) -> int:
+    """How many states `_item_states` gives, computed without building them."""
+    named = [code for code in item.codes if code in mentioned]
+    others = len(item.codes) > len(named)
     if item.type is ItemType.MULTI:
-        for size in range(1, len(item.codes) + 1):
-            states.extend(itertools.combinations(item.codes, size))
-    else:
-        states.extend(item.codes)
+        # every subset of the named codes, with or without one other code; not empty
+        subsets: int = 1 << len(named)
+        return subsets * (2 if others else 1)  # with unanswered, less the empty answer
+    return 1 + len(named) + (1 if others else 0)
+
+
+def _item_states(item: Item, mentioned: set[str]) -> list[_State]:
+    """The distinct ways an item can stand for conditions: unanswered, or an answer."""
+    named = [code for code in item.codes if code in mentioned]
+    other = next((code for code in item.codes if code not in mentioned), None)
+    states: list[_State] = [None]
+    if item.type is not ItemType.MULTI:
+        states.extend(named)
+        if other is not None:
+            states.append(other)
+        return states
+    for size in range(len(named) + 1):
+        for subset in itertools.combinations(named, size):
+            for extra in ((), (other,)) if other is not None else ((),):
+                chosen = set(subset) | set(extra)
+                if chosen:
+                    states.append(tuple(code for code in item.codes if code in chosen))
     return states
 
 
 def _check_reachability(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> None:
     """Report items whose `enable_when` can never hold, given the items it depends on."""
+    mentioned = _mentioned_codes(items)
+    position = {item_id: index for index, item_id in enumerate(items)}
+    budget = [MAX_REACHABILITY_WORK]
     for item in items.values():
         if item.enable_when is None:
             continue
-        if not _reachable(item, items, set()):
+        if not _reachable(item, items, position, mentioned, budget):
             where = _item_loc(data, item.id)
             b.fail(where, f"item {item.id} can never be asked: its enable_when cannot be met")
 
 
-def _reachable(item: Item, items: Mapping[str, Item], seen: set[str]) -> bool:
+def _reachable(
+    item: Item,
+    items: Mapping[str, Item],
+    position: Mapping[str, int],
+    mentioned: Mapping[str, set[str]],
+    budget: list[int],
+) -> bool:
     if item.enable_when is None:
         return True
-    deps = _closure(item, items)
-    ordered = [items[d] for d in items if d in deps]
+    deps = _closure(item, items, mentioned)
+    if deps is None:
+        return True  # too many combinations to prove anything; give the benefit of doubt
+    ordered = [items[d] for d in sorted(deps, key=position.__getitem__)]
     total = 1
     for dep in ordered:
-        total *= len(_item_states(dep))
-        if total > MAX_REACHABILITY_STATES:
-            return True  # too many combinations to prove anything; give the benefit of doubt
-    for combo in itertools.product(*(_item_states(dep) for dep in ordered)):
+        total *= _state_count(dep, mentioned.get(dep.id, set()))
+    cost = _size(item.enable_when) + sum(_size(dep.enable_when) for dep in ordered)
+    if total * cost > budget[0]:
+        return True  # the questionnaire's search budget is spent; benefit of doubt
+    states = [_item_states(dep, mentioned.get(dep.id, set())) for dep in ordered]
+    for combo in itertools.product(*states):
+        budget[0] -= cost
         answers = {
             dep.id: state for dep, state in zip(ordered, combo, strict=True) if state is not None
         }
@@ -771,15 +842,23 @@ def _reachable(item: Item, items: Mapping[str, Item], seen: set[str]) -> bool:
     return False
 
 
-def _closure(item: Item, items: Mapping[str, Item]) -> set[str]:
+def _closure(
+    item: Item, items: Mapping[str, Item], mentioned: Mapping[str, set[str]]
+) -> set[str] | None:
+    """The items `item`'s skip rule depends on, directly or not; None as soon as their
+    states multiply past MAX_REACHABILITY_STATES (so a long chain costs little)."""
     found: set[str] = set()
     pending = set(item.enable_when.items()) if item.enable_when else set()
+    total = 1
     while pending:
         name = pending.pop()
         if name in found or name not in items:
             continue
         found.add(name)
         dep = items[name]
+        total *= _state_count(dep, mentioned.get(name, set()))
+        if total > MAX_REACHABILITY_STATES:
+            return None
         if dep.enable_when is not None:
             pending |= set(dep.enable_when.items())
     return found

@@ -19,8 +19,7 @@ Every problem becomes a `QuestionnaireError` whose message is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -33,9 +32,12 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-@dataclass(frozen=True)
-class Loc:
-    """A 1-based line and column in a named source."""
+class Loc(NamedTuple):
+    """A 1-based line and column in a named source.
+
+    A NamedTuple, not a dataclass: one is made for every key and value of a file, and a
+    1 MiB questionnaire has hundreds of thousands of them.
+    """
 
     source: str
     line: int
@@ -152,7 +154,12 @@ def _check_events(text: str, source: str) -> None:
             depth -= 1
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
+MAX_NUMBER_DIGITS = 100
+"""Longer numbers are refused: no questionnaire needs them, and Python refuses to turn
+text of more than 4300 digits into a whole number."""
+
+
+def _scalar(node: yaml.ScalarNode, source: str) -> Any:
     tag = node.tag
     value = node.value
     if tag == "tag:yaml.org,2002:null":
@@ -160,6 +167,16 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if tag == _BOOL_TAG:
         return value.lower() == "true"
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        digits = sum(ch.isdigit() for ch in value)
+        if digits > MAX_NUMBER_DIGITS:
+            raise QuestionnaireError(
+                [
+                    _loc(source, node.start_mark).problem(
+                        f"a number of {digits} digits is too long (at most "
+                        f"{MAX_NUMBER_DIGITS}); write a smaller number, or quote it as text"
+                    )
+                ]
+            )
         constructor = yaml.constructor.SafeConstructor()
         return constructor.construct_object(node)
     return value
@@ -168,7 +185,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 def _build(node: yaml.Node, source: str) -> Any:
     # Depth is bounded by _check_events, so recursion here is bounded too.
     if isinstance(node, yaml.ScalarNode):
-        return _scalar(node)
+        return _scalar(node, source)
     if isinstance(node, yaml.SequenceNode):
         seq = LocatedList()
         seq.loc = _loc(source, node.start_mark)
@@ -220,9 +237,11 @@ def load_yaml(data: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "not valid YAML"
-        raise QuestionnaireError(
-            [_loc(source, mark).problem(f"not valid YAML: {reason}")]
-        ) from None
+        if "nesting depth" in reason:  # libyaml's own limit, met while scanning ahead
+            message = f"nesting is deeper than {MAX_DEPTH} levels"
+        else:
+            message = f"not valid YAML: {reason}"
+        raise QuestionnaireError([_loc(source, mark).problem(message)]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         before = text[: exc.position]
         line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1

@@ -13,7 +13,7 @@ import errno
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -27,7 +27,7 @@ class OutputError(KetscreenError):
     """An output file or folder that cannot be written."""
 
 
-def _os_message(path: Path, exc: OSError) -> str:
+def os_error_message(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return f"{path}: the disk is full; free some space and try again"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -38,14 +38,17 @@ def _os_message(path: Path, exc: OSError) -> str:
 
 
 def path_kind(path: Path) -> str:
-    """ "missing", "folder" or "file"; OutputError for a name no file can have
-    (too long, a NUL byte), which would otherwise surface as a crash."""
+    """ "missing", "folder", "file" (a regular file, or a link to one) or "other" (a
+    device, pipe or socket); OutputError for a name no file can have (too long, a NUL
+    byte), which would otherwise surface as a crash."""
     try:
         if "\x00" in str(path):
             raise ValueError("NUL in a file name")  # pathlib would quietly say "missing"
         if path.is_dir():
             return "folder"
-        return "file" if path.exists() else "missing"
+        if path.is_file():
+            return "file"
+        return "other" if path.exists() else "missing"
     except (OSError, ValueError):
         raise OutputError(
             f"a file name of {len(str(path))} characters cannot be used here "
@@ -53,23 +56,55 @@ def path_kind(path: Path) -> str:
         ) from None
 
 
+def _not_regular(path: Path) -> OutputError:
+    return OutputError(
+        f"{path} is not a regular file (a device, pipe or socket); ketscreen only ever "
+        "replaces regular files: give the name of a file"
+    )
+
+
 def check_writable_target(path: Path, *, force: bool) -> None:
-    """Fail early, before any work, if `path` exists and `force` is not set."""
+    """Fail early, before any work, if `path` exists and `force` is not set, or is
+    anything but a regular file (even with `force`: a device such as /dev/full or a
+    pipe is never replaced)."""
     kind = path_kind(path)
     if kind == "folder":
         raise OutputError(f"{path} is a folder; give a file name")
+    if kind == "other":
+        raise _not_regular(path)
     if kind == "file" and not force:
         raise OutputError(f"{path} already exists; use --force to overwrite it")
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed; the folder itself gets mode 0700."""
+def ensure_private_dir(path: Path, *, private_from: Path | None = None) -> Path:
+    """Create `path` if needed (and its parents), and return it.
+
+    The folders created at or below `private_from` (default: `path` itself) get mode 0700
+    whatever the umask; those above it are made with the umask, as any program's. A
+    folder that already exists is never changed: it may be someone else's (a link to a
+    shared folder), and fixing its mode silently could break it; callers warn instead.
+    """
+    private_from = path if private_from is None else private_from
+    missing: list[Path] = []
+    probe = path
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-        if path.stat().st_mode & 0o777 != PRIVATE_DIR:
-            path.chmod(PRIVATE_DIR)
+        while not probe.is_dir():
+            missing.append(probe)
+            if probe.parent == probe:
+                break
+            probe = probe.parent
+        for folder in reversed(missing):
+            private = folder == private_from or private_from in folder.parents
+            try:
+                folder.mkdir(mode=PRIVATE_DIR if private else 0o777)
+            except FileExistsError:
+                if not folder.is_dir():
+                    raise
+                continue  # made meanwhile by another process: not ours to change
+            if private:
+                folder.chmod(PRIVATE_DIR)  # the umask may have taken bits away
     except OSError as exc:
-        raise OutputError(_os_message(path, exc)) from None
+        raise OutputError(os_error_message(path, exc)) from None
     return path
 
 
@@ -88,7 +123,7 @@ class _OutputText(io.TextIOWrapper):
         try:
             return super().write(text)
         except OSError as exc:
-            raise OutputError(_os_message(self._target, exc)) from None
+            raise OutputError(os_error_message(self._target, exc)) from None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -151,11 +186,14 @@ def atomic_write(
     force: bool = False,
     mode: int = PRIVATE_FILE,
     newline: str | None = None,
+    before_replace: Callable[[], None] | None = None,
 ) -> Iterator[IO[str]]:
     """Yield a text handle; on normal exit the file appears at `path`, whole, with `mode`.
 
     `force=False` refuses to replace an existing file (checked again just before the
-    rename, so a file created meanwhile is not overwritten either).
+    rename, so a file created meanwhile is not overwritten either). Only a regular file
+    is ever replaced. `before_replace` runs last, just before the rename, and may raise
+    to keep the target as it is (say, because it changed since it was read).
     """
     path = Path(path)
     check_writable_target(path, force=force)
@@ -164,7 +202,7 @@ def atomic_write(
     try:
         fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputError(_os_message(path, exc)) from None
+        raise OutputError(os_error_message(path, exc)) from None
     temp = Path(temp_name)
 
     def discard() -> None:
@@ -177,7 +215,7 @@ def atomic_write(
     except OSError as exc:
         os.close(fd)
         discard()
-        raise OutputError(_os_message(path, exc)) from None
+        raise OutputError(os_error_message(path, exc)) from None
 
     def abandon() -> None:
         # Closing flushes what is buffered, which fails again on a full disk.
@@ -198,14 +236,19 @@ def atomic_write(
         handle.close()
     except OSError as exc:
         abandon()
-        raise OutputError(_os_message(path, exc)) from None
+        raise OutputError(os_error_message(path, exc)) from None
     try:
-        if not force and path.exists():
+        kind = path_kind(path)
+        if kind == "other" or kind == "folder":
+            raise _not_regular(path)
+        if not force and kind == "file":
             raise OutputError(f"{path} appeared while writing; use --force to overwrite it")
+        if before_replace is not None:
+            before_replace()
         os.replace(temp, path)
     except OSError as exc:
         discard()
-        raise OutputError(_os_message(path, exc)) from None
+        raise OutputError(os_error_message(path, exc)) from None
     except BaseException:
         discard()
         raise

@@ -26,6 +26,12 @@ A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessio
       "result": {... Result.to_dict() ...} | null
     }
 
+Every field is checked when a file is read (types, timestamps, ids, that answers are
+stored exactly as codes, that the status agrees with the events and the answers), and a
+problem is named by its field path, never by its value. Fields this version does not
+know (at the top level, in an event or in a note) are kept and written back as they
+were, so a newer ketscreen's additions survive a resume with this one.
+
 Statuses are those of a FHIR QuestionnaireResponse. Times are UTC, ISO 8601. When a
 session started, was last changed and was completed are read from the events, so they
 can never disagree with them. The stored `result` is for other programs; ketscreen
@@ -40,14 +46,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from ketscreen import __version__
 from ketscreen.core.conditions import Answer
 from ketscreen.core.interview import Interview
-from ketscreen.core.model import Questionnaire
-from ketscreen.core.normalize import Answers, normalize_answers
+from ketscreen.core.model import FlagLevel, Questionnaire
+from ketscreen.core.normalize import Answers, normalize_answer
 from ketscreen.core.safe_text import without_controls
 from ketscreen.core.scoring import Result, asked_items, score, utc_now
 from ketscreen.errors import AnswerError, KetscreenError, quote_value
@@ -92,6 +99,8 @@ class Event:
     old: Answer | None = None
     new: Answer | None = None
     reason: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Keys of the file's event that this version does not know, kept as they were."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"at": self.at, "event": self.kind.value}
@@ -101,16 +110,24 @@ class Event:
             data.update(item=self.item, old=_plain(self.old), new=_plain(self.new))
         if self.reason is not None:
             data["reason"] = self.reason
-        return data
+        return _with_extra(data, self.extra)
 
 
 @dataclass(frozen=True)
 class Note:
     at: str
     text: str
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
-    def to_dict(self) -> dict[str, str]:
-        return {"at": self.at, "text": self.text}
+    def to_dict(self) -> dict[str, Any]:
+        return _with_extra({"at": self.at, "text": self.text}, self.extra)
+
+
+def _with_extra(data: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` followed by the unknown fields read from the file (which never override)."""
+    for key, value in extra.items():
+        data.setdefault(key, value)
+    return data
 
 
 @dataclass(frozen=True)
@@ -125,15 +142,17 @@ class SafetyNote:
     answer: str
     level: str
     text: str
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
-    def to_dict(self) -> dict[str, str]:
-        return {
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "at": self.at,
             "item": self.item,
             "answer": self.answer,
             "level": self.level,
             "text": self.text,
         }
+        return _with_extra(data, self.extra)
 
 
 def _plain(answer: Answer | None) -> str | list[str] | None:
@@ -196,6 +215,9 @@ class Session:
     region: str | None = None
     """The region whose helplines the intake showed; reports use it by default."""
     safety_notes: list[SafetyNote] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Top-level fields of the file that this version does not know, written back as
+    they were."""
 
     @classmethod
     def start(
@@ -379,7 +401,7 @@ class Session:
     def to_document(self) -> dict[str, Any]:
         result = self.result()
         q = self.questionnaire
-        return {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "id": self.id,
             "questionnaire": {"id": q.id, "version": q.version, "sha256": q.sha256},
@@ -395,6 +417,7 @@ class Session:
             "events": [e.to_dict() for e in self.events],
             "result": result.to_dict() if result else None,
         }
+        return _with_extra(doc, self.extra)
 
     def to_json(self) -> str:
         return json.dumps(self.to_document(), indent=2, ensure_ascii=False) + "\n"
@@ -402,15 +425,64 @@ class Session:
 
 # -- reading the file format ---------------------------------------------------------
 
+SESSION_ID = re.compile(r"\d{8}-\d{6}-[2-9a-hjkmnp-tv-z]{5}", re.ASCII)
+"""A session id: UTC start time to the second, then 5 characters without look-alikes."""
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+TOP_LEVEL_KEYS = frozenset(
+    {
+        "format",
+        "id",
+        "questionnaire",
+        "tool_version",
+        "client",
+        "counselor",
+        "region",
+        "status",
+        "answers",
+        "item_notes",
+        "general_notes",
+        "safety_notes",
+        "events",
+        "result",
+    }
+)
+"""The fields this version reads; any other top-level field is kept as it is."""
+_NOTE_KEYS = frozenset({"at", "text"})
+_SAFETY_NOTE_KEYS = frozenset({"at", "item", "answer", "level", "text"})
+_ITEM_KINDS = (EventKind.ANSWERED, EventKind.CHANGED, EventKind.AMENDED)
+
+
+def _event_keys(kind: EventKind) -> frozenset[str]:
+    if kind is EventKind.ANSWERED:
+        return frozenset({"at", "event", "item", "answer", "reason"})
+    if kind in _ITEM_KINDS:
+        return frozenset({"at", "event", "item", "old", "new", "reason"})
+    return frozenset({"at", "event", "reason"})
+
+
+_STATUS_AFTER = {
+    EventKind.STARTED: Status.IN_PROGRESS,
+    EventKind.RESUMED: Status.IN_PROGRESS,
+    EventKind.INTERRUPTED: Status.IN_PROGRESS,
+    EventKind.STOPPED: Status.STOPPED,
+    EventKind.COMPLETED: Status.COMPLETED,
+    EventKind.AMENDED: Status.AMENDED,
+}
+"""The status each event leaves a session in (answers and changes leave it as it was)."""
+
 
 class FormatProblem(Exception):
     """Why a document is not a valid session (internal; becomes a SessionError)."""
 
 
 def parse_document(text: str) -> dict[str, Any]:
-    """JSON text -> a document whose shape is checked (not yet its answers).
+    """JSON text -> a document whose every field is checked (not yet against a
+    questionnaire: `session_from_document` does that).
 
-    Raises FormatProblem with a short reason that never quotes the file's content.
+    Raises FormatProblem with a short reason naming the field, never quoting free text.
     """
     if not text.strip():
         raise FormatProblem("the file is empty (truncated)")
@@ -421,6 +493,8 @@ def parse_document(text: str) -> dict[str, Any]:
             f"not valid JSON at line {exc.lineno}, column {exc.colno}; "
             "the file is truncated or corrupted"
         ) from None
+    except (ValueError, RecursionError):  # a number too long, nesting too deep
+        raise FormatProblem("not a ketscreen session (a value JSON readers refuse)") from None
     if not isinstance(doc, dict):
         raise FormatProblem("not a ketscreen session (the top level is not an object)")
     tag = doc.get("format")
@@ -430,24 +504,32 @@ def parse_document(text: str) -> dict[str, Any]:
                 f"format {quote_value(str(tag))} is not one this ketscreen reads ({FORMAT})"
             )
         raise FormatProblem(f"not a ketscreen session (no 'format: {FORMAT}')")
-    _expect(doc, "id", str)
-    _expect(doc, "client", str)
-    _expect(doc, "counselor", (str, type(None)))
+    if not SESSION_ID.fullmatch(_expect(doc, "id", str)):
+        raise FormatProblem("id: not a session id (they look like 20261121-154012-k7m2q)")
+    _text(doc, "client", MAX_CLIENT)
+    if doc.get("counselor") is not None or "counselor" not in doc:
+        _text(doc, "counselor", MAX_COUNSELOR)
+    if "tool_version" in doc:
+        _expect(doc, "tool_version", str)
     region = doc.get("region")
     if region is not None and region not in REGIONS:
         raise FormatProblem(f"region {quote_value(str(region))} is not one of {', '.join(REGIONS)}")
     q = _expect(doc, "questionnaire", dict)
     for key in ("id", "version", "sha256"):
         _expect(q, key, str, f"questionnaire.{key}")
+    if not _SHA256.fullmatch(q["sha256"]):
+        raise FormatProblem("questionnaire.sha256: not a SHA-256 (64 hexadecimal digits)")
     status = _expect(doc, "status", str)
     if status not in {s.value for s in Status}:
         raise FormatProblem(
             f"status {quote_value(str(status))} is not one of {', '.join(s.value for s in Status)}"
         )
-    _expect(doc, "answers", dict)
+    answers = _expect(doc, "answers", dict)
+    for item, value in answers.items():
+        _answer_shape(value, f"answers.{_key(item)}", allow_none=False)
     notes = _expect(doc, "item_notes", dict)
     for item, entries in notes.items():
-        _notes(entries, f"item_notes.{item}")
+        _notes(entries, f"item_notes.{_key(item)}")
     _notes(_expect(doc, "general_notes", list), "general_notes")
     _safety_notes(doc.get("safety_notes", []))
     events = _expect(doc, "events", list)
@@ -457,10 +539,22 @@ def parse_document(text: str) -> dict[str, Any]:
         _event(event, f"events[{index}]")
     if events[0]["event"] != EventKind.STARTED.value:
         raise FormatProblem("events: the first event is not 'started'")
+    implied = Status.IN_PROGRESS
+    for event in events:
+        implied = _STATUS_AFTER.get(EventKind(event["event"]), implied)
+    if implied.value != status:
+        raise FormatProblem(
+            f"status: the file says {status}, but its events leave it {implied.value}"
+        )
     result = doc.get("result")
     if result is not None and not isinstance(result, dict):
         raise FormatProblem("result: must be an object or null")
     return doc
+
+
+def _key(key: str) -> str:
+    """A key of the file, for a message: a field path part, or only its length."""
+    return key if re.fullmatch(r"[a-z0-9_]{1,64}", key) else f"<a key of {len(key)} characters>"
 
 
 def _expect(data: Mapping[str, Any], key: str, kind: Any, where: str | None = None) -> Any:
@@ -473,14 +567,58 @@ def _expect(data: Mapping[str, Any], key: str, kind: Any, where: str | None = No
     return value
 
 
+def _text(data: Mapping[str, Any], key: str, limit: int, where: str | None = None) -> str:
+    where = where or key
+    value: str = _expect(data, key, str, where)
+    if not value.strip():
+        raise FormatProblem(f"{where}: empty")
+    if len(value) > limit:
+        raise FormatProblem(f"{where}: longer than {limit} characters")
+    return value
+
+
+def _timestamp(data: Mapping[str, Any], where: str) -> None:
+    value = _expect(data, "at", str, f"{where}.at")
+    valid = _TIMESTAMP.fullmatch(value) is not None
+    if valid:
+        try:
+            datetime.fromisoformat(value[:19])
+        except ValueError:
+            valid = False
+    if not valid:
+        raise FormatProblem(
+            f"{where}.at: not a UTC time such as 2026-11-21T15:40:12Z (the file is damaged)"
+        )
+
+
 def _notes(entries: Any, where: str) -> None:
     if not isinstance(entries, list):
         raise FormatProblem(f"{where}: must be a list")
     for index, note in enumerate(entries):
         if not isinstance(note, dict):
             raise FormatProblem(f"{where}[{index}]: must be an object")
-        _expect(note, "at", str, f"{where}[{index}].at")
-        _expect(note, "text", str, f"{where}[{index}].text")
+        _timestamp(note, f"{where}[{index}]")
+        _text(note, "text", MAX_NOTE, f"{where}[{index}].text")
+
+
+def _answer_shape(value: Any, where: str, *, allow_none: bool = True) -> None:
+    """A stored answer is a code, a non-empty list of codes, or (in events) null."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, str):
+        return
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return
+    shape = "a code or a list of codes" + (", or null" if allow_none else "")
+    raise FormatProblem(f"{where}: must be {shape}, not {_kind_of(value)}")
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list holding something else than codes"
+    return {bool: "true/false", int: "a number", float: "a number", dict: "an object"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
 
 
 def _safety_notes(entries: Any) -> None:
@@ -490,29 +628,36 @@ def _safety_notes(entries: Any) -> None:
         where = f"safety_notes[{index}]"
         if not isinstance(note, dict):
             raise FormatProblem(f"{where}: must be an object")
-        for key in ("at", "item", "answer", "level", "text"):
+        _timestamp(note, where)
+        for key in ("item", "answer", "level", "text"):
             _expect(note, key, str, f"{where}.{key}")
-
-
-_ANSWER_VALUE = (str, list, type(None))
+        if note["level"] not in {level.value for level in FlagLevel}:
+            raise FormatProblem(f"{where}.level: not one of the alert levels")
 
 
 def _event(event: Any, where: str) -> None:
     if not isinstance(event, dict):
         raise FormatProblem(f"{where}: must be an object")
-    _expect(event, "at", str, f"{where}.at")
+    _timestamp(event, where)
     kind = _expect(event, "event", str, f"{where}.event")
     if kind not in {k.value for k in EventKind}:
         raise FormatProblem(f"{where}.event: unknown event {quote_value(str(kind))}")
+    if "item" in event:  # an item is text on every event (kept as it is where unused)
+        _expect(event, "item", str, f"{where}.item")
     if kind == EventKind.ANSWERED.value:
         _expect(event, "item", str, f"{where}.item")
         _expect(event, "answer", _ANSWER_VALUE, f"{where}.answer")
+        _answer_shape(event["answer"], f"{where}.answer", allow_none=False)
     elif kind in (EventKind.CHANGED.value, EventKind.AMENDED.value):
         _expect(event, "item", str, f"{where}.item")
-        _expect(event, "old", _ANSWER_VALUE, f"{where}.old")
-        _expect(event, "new", _ANSWER_VALUE, f"{where}.new")
-    if kind == EventKind.AMENDED.value:
-        _expect(event, "reason", str, f"{where}.reason")
+        for key in ("old", "new"):
+            _expect(event, key, _ANSWER_VALUE, f"{where}.{key}")
+            _answer_shape(event[key], f"{where}.{key}")
+    if kind == EventKind.AMENDED.value or "reason" in event:
+        _text(event, "reason", MAX_REASON, f"{where}.reason")
+
+
+_ANSWER_VALUE = (str, list, type(None))
 
 
 def check_questionnaire(doc: Mapping[str, Any], questionnaire: Questionnaire) -> None:
@@ -536,60 +681,128 @@ def check_questionnaire(doc: Mapping[str, Any], questionnaire: Questionnaire) ->
         )
 
 
-def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) -> Session:
-    """A checked document -> Session. Raises FormatProblem when answers or notes do not fit."""
-    check_questionnaire(doc, questionnaire)
+def _stored_answer(
+    questionnaire: Questionnaire, item_id: str, value: Any, where: str
+) -> Answer | None:
+    """A stored answer, exactly as ketscreen writes it, or FormatProblem.
+
+    Answers are never rewritten on the way in: a code in other case or with spaces, a
+    list out of the questionnaire's order or with repeats is refused, not tidied, so
+    what the file says is what every report shows.
+    """
+    item = questionnaire.items[item_id]
     try:
-        answers = normalize_answers(questionnaire, doc["answers"])
+        answer = normalize_answer(item, value)
     except AnswerError as exc:
-        raise FormatProblem(f"answers: {exc}") from None
-    asked = set(asked_items(questionnaire, answers))
-    for item_id in answers:
-        if item_id not in asked:
-            raise FormatProblem(f"answers: {item_id} is answered but not asked (skip logic)")
+        raise FormatProblem(f"{where}: {str(exc).removeprefix(f'{exc.item}: ')}") from None
+    if answer is None and value is not None:
+        raise FormatProblem(f"{where}: empty; an unanswered question is left out")
+    if _plain(answer) != value:
+        raise FormatProblem(
+            f"{where}: not stored exactly as ketscreen writes it (case, spaces, order or "
+            "repeats differ), and answers are never rewritten silently; correct the file "
+            f"by hand to the codes: {', '.join(item.allowed_codes)}"
+        )
+    return answer
+
+
+def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) -> Session:
+    """A checked document -> Session. Raises FormatProblem when answers, notes or events
+    do not fit the questionnaire, or the status does not fit the answers."""
+    check_questionnaire(doc, questionnaire)
+    items = questionnaire.items
     for where, item_id in [
+        *(("answers", i) for i in doc["answers"]),
         *(("item_notes", i) for i in doc["item_notes"]),
-        *(("events", e["item"]) for e in doc["events"] if "item" in e),
+        *(("events", e["item"]) for e in doc["events"] if EventKind(e["event"]) in _ITEM_KINDS),
         *(("safety_notes", n["item"]) for n in doc.get("safety_notes", [])),
     ]:
-        if item_id not in questionnaire.items:
+        if item_id not in items:
             raise FormatProblem(
                 f"{where}: {quote_value(str(item_id))} is not an item of this questionnaire"
             )
+    answers: Answers = {}
+    for item_id in questionnaire.order:
+        if item_id in doc["answers"]:
+            value = doc["answers"][item_id]
+            answer = _stored_answer(questionnaire, item_id, value, f"answers.{item_id}")
+            assert answer is not None  # the shape check refused empty answers
+            answers[item_id] = answer
+    asked = asked_items(questionnaire, answers)
+    for item_id in answers:
+        if item_id not in asked:
+            raise FormatProblem(f"answers: {item_id} is answered but not asked (skip logic)")
+    status = Status(doc["status"])
+    if status in (Status.COMPLETED, Status.AMENDED):
+        missing = [i for i in asked if i not in answers]
+        if missing:
+            raise FormatProblem(
+                f"status: {status.value}, but {len(missing)} asked question"
+                f"{'s have' if len(missing) != 1 else ' has'} no answer (first: {missing[0]})"
+            )
+    events = [
+        _event_from(e, questionnaire, f"events[{index}]") for index, e in enumerate(doc["events"])
+    ]
     return Session(
         id=doc["id"],
         questionnaire=questionnaire,
         client=doc["client"],
         counselor=doc["counselor"],
         region=doc.get("region"),
-        status=Status(doc["status"]),
+        status=status,
         answers=answers,
         item_notes={
-            item: [Note(n["at"], n["text"]) for n in notes]
-            for item, notes in doc["item_notes"].items()
+            item: [_note_from(n) for n in notes] for item, notes in doc["item_notes"].items()
         },
-        general_notes=[Note(n["at"], n["text"]) for n in doc["general_notes"]],
+        general_notes=[_note_from(n) for n in doc["general_notes"]],
         safety_notes=[
-            SafetyNote(n["at"], n["item"], n["answer"], n["level"], n["text"])
+            SafetyNote(
+                n["at"],
+                n["item"],
+                n["answer"],
+                n["level"],
+                n["text"],
+                {k: v for k, v in n.items() if k not in _SAFETY_NOTE_KEYS},
+            )
             for n in doc.get("safety_notes", [])
         ],
-        events=[_event_from(e) for e in doc["events"]],
+        events=events,
+        extra={k: v for k, v in doc.items() if k not in TOP_LEVEL_KEYS},
     )
 
 
-def _answer_value(value: str | list[str] | None) -> Answer | None:
-    return tuple(value) if isinstance(value, list) else value
+def stored_result_agrees(doc: Mapping[str, Any], session: Session) -> bool:
+    """Whether the file's stored `result` says what its answers give: the same band,
+    scores and flags (ketscreen always shows what the answers give; another program
+    reading the file might trust the stored one). A result stored by another ketscreen
+    version is not judged: a newer engine may say more (such as `not_assessed`)."""
+    result = session.result()
+    stored = doc.get("result")
+    if result is None or stored is None:
+        return result is None and stored is None
+    provenance = stored.get("provenance")
+    if not isinstance(provenance, dict) or provenance.get("tool_version") != __version__:
+        return True
+    ours = result.to_dict()
+    keys = ("band", "lower_bound", "flags", *result.scores)
+    return all(stored.get(key) == ours[key] for key in keys)
 
 
-def _event_from(data: Mapping[str, Any]) -> Event:
+def _note_from(data: Mapping[str, Any]) -> Note:
+    return Note(data["at"], data["text"], {k: v for k, v in data.items() if k not in _NOTE_KEYS})
+
+
+def _event_from(data: Mapping[str, Any], questionnaire: Questionnaire, where: str) -> Event:
     kind = EventKind(data["event"])
+    extra = {k: v for k, v in data.items() if k not in _event_keys(kind)}
+    reason = data.get("reason")
+    if kind not in _ITEM_KINDS:
+        return Event(kind, data["at"], reason=reason, extra=extra)
+    item = data["item"]
+
+    def value(key: str) -> Answer | None:
+        return _stored_answer(questionnaire, item, data[key], f"{where}.{key}")
+
     if kind is EventKind.ANSWERED:
-        return Event(kind, data["at"], data["item"], None, _answer_value(data["answer"]))
-    return Event(
-        kind,
-        data["at"],
-        data.get("item"),
-        _answer_value(data.get("old")),
-        _answer_value(data.get("new")),
-        data.get("reason"),
-    )
+        return Event(kind, data["at"], item, None, value("answer"), reason, extra)
+    return Event(kind, data["at"], item, value("old"), value("new"), reason, extra)

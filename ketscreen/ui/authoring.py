@@ -14,10 +14,11 @@ from ketscreen.core.advice import advice
 from ketscreen.core.conditions import describe
 from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
+from ketscreen.core.schema import build_questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, LocatedDict, load_yaml
 from ketscreen.errors import QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
-from ketscreen.io.questionnaires import DEFAULT_INSTRUMENT, find, parse_questionnaire, shipped
+from ketscreen.io.questionnaires import DEFAULT_INSTRUMENT, find, shipped
 from ketscreen.io.resources import parse_resources
 
 
@@ -65,7 +66,7 @@ def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
         regions = parse_resources(data, source)
         services = sum(len(r.services) for r in regions.values())
         return f"{source}: OK, resources for {len(regions)} regions, {services} services"
-    questionnaire = parse_questionnaire(data, source)
+    questionnaire = build_questionnaire(root, source)  # parsed once: big files cost once
     problems = check_examples(questionnaire)
     if problems:
         raise QuestionnaireError(problems)

@@ -106,6 +106,20 @@ def band_block(questionnaire: Questionnaire, result: Result) -> Block:
     return Block("Your result", tuple(lines), style=style, boxed=True)
 
 
+def band_line_block(questionnaire: Questionnaire, result: Result) -> Block:
+    """The band and its count in one line, unboxed: for a first page that must also
+    hold the crisis panel and the urgent alerts."""
+    full = band_block(questionnaire, result)
+    label = full.lines[0]
+    assert isinstance(label, Text)
+    line = label.copy()
+    count = count_line(questionnaire, result)
+    if count:
+        line.append(": ")
+        line.append(count, style="heading")
+    return Block(full.title, (line,), style=full.style)
+
+
 def signs_block(questionnaire: Questionnaire, result: Result) -> Block | None:
     """The signs reported, in the words of each item's `short`.
 
@@ -295,13 +309,18 @@ def result_parts(
     not_assessed = not_assessed_block(questionnaire, result)
     if not_assessed is not None:  # an unfinished result says so before its band
         lead.append(not_assessed)
-    lead.append(band_block(questionnaire, result))
+    parts = [block_part(b, plain=plain, lead=True) for b in lead]
+    band = block_part(band_block(questionnaire, result), plain=plain, lead=True)
+    if band.compact is not None:  # a first page short of room: the band in one line
+        band = replace(
+            band, compact=render_block(band_line_block(questionnaire, result), plain=False)
+        )
+    parts.append(band)
     rest: list[Block | None] = [signs_block(questionnaire, result)]
     rest.extend(alert_blocks(questionnaire, result, region))
     rest.append(next_steps_block(questionnaire, result))
     if level is None and declined_safety(questionnaire, result):
         rest.append(declined_block(region))
-    parts = [block_part(b, plain=plain, lead=True) for b in lead]
     parts.extend(block_part(b, plain=plain) for b in rest if b)
     parts.append(resources_part(region, plain=plain))
     parts.append(Part(Text(DISCLAIMER)))

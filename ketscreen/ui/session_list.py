@@ -32,7 +32,11 @@ def _band(summary: Summary, labels: Mapping[str, str]) -> Text:
     label = labels.get(summary.band)
     code = f"{summary.band}, at least" if summary.lower_bound else summary.band
     words = f"{label} ({code})" if label else code.replace("_", " ")
-    return Text(words, style=f"band.{summary.band}")
+    text = Text(words, style=f"band.{summary.band}")
+    if not summary.verified:
+        # The file's own word for it, not checked against its answers.
+        text.append(" (stored, unverified)", style="muted")
+    return text
 
 
 def _level(summary: Summary) -> Text:
