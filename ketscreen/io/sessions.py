@@ -44,6 +44,7 @@ This module holds no paths: `session_store` reads and writes the files.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
