@@ -385,3 +385,37 @@ def in_memory(data: bytes, fmt: InputFormat) -> Callable[[], object]:
 def test_memory_stays_within_a_few_times_the_input(data: bytes, fmt: InputFormat) -> None:
     peak = peak_while(in_memory(data, fmt))
     assert peak < 12 * len(data) + 16 * MB, f"{peak / MB:.0f} MB for {len(data) / MB:.1f} MB"
+
+
+def _set_condition_item(doc: dict[str, Any], value: Any) -> None:
+    doc["sections"][0]["items"][1]["enable_when"]["item"] = value
+
+
+def _set_flag_item(doc: dict[str, Any], value: Any) -> None:
+    doc["flags"][0]["item"] = value
+
+
+def _set_band_id(doc: dict[str, Any], value: Any) -> None:
+    doc["bands"]["list"][0]["id"] = value
+
+
+def _set_readiness_item(doc: dict[str, Any], value: Any) -> None:
+    doc["guidance"]["readiness"]["item"] = value
+
+
+@pytest.mark.parametrize(
+    "change", [_set_condition_item, _set_flag_item, _set_band_id, _set_readiness_item]
+)
+@pytest.mark.parametrize("value", [["use_12m"], {"id": "use_12m"}])
+def test_questionnaire_ids_that_are_lists_or_mappings_are_problems_not_crashes(
+    change: Callable[[dict[str, Any], Any], None], value: Any, tmp_path: Path
+) -> None:
+    """What the structure fuzzing found: a TypeError (unhashable) in the schema check."""
+    doc = yaml.safe_load(QUESTIONNAIRE_YAML)
+    change(doc, value)
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = cli.invoke(app, ["validate", str(path)])
+    check(result)
+    assert result.exit_code == ExitCode.ERROR
+    assert f"{path}:" in result.stderr

@@ -676,7 +676,7 @@ def _readiness(
         return None, {}
     entry = b.mapping(raw["readiness"], raw.value_loc("readiness"), "guidance.readiness")
     b.keys(entry, "guidance.readiness", ("item", "by_code"), ())
-    item = items.get(entry["item"])
+    item = items.get(entry["item"]) if isinstance(entry["item"], str) else None
     if item is None:
         raise b.fail(entry.value_loc("item"), f"unknown item {entry['item']!r}")
     texts = b.mapping(entry["by_code"], entry.value_loc("by_code"), "guidance.readiness.by_code")
