@@ -89,6 +89,24 @@ def live() -> Iterator[None]:
         _State.holding = was_holding
 
 
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """A short step that must not be cut in two (a file replaced, and its record kept):
+    a signal inside it is held, and raised when the step has finished."""
+    if not _State.installed:
+        yield
+        return
+    was_holding = _State.holding
+    _State.holding = True
+    try:
+        yield
+    finally:
+        _State.holding = was_holding
+    if not was_holding and _State.held is not None:
+        pending, _State.held = _State.held, None
+        _raise_for(pending)
+
+
 def quiet_exit() -> None:
     """The work is over: a signal now must not print a traceback during shutdown."""
     if not _State.installed:

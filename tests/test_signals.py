@@ -229,9 +229,10 @@ def test_a_closed_terminal_saves_the_intake_as_in_progress(
             wait_for(isolated_env, count)
         child.kill(signal.SIGHUP)  # the terminal window was closed
         child.expect(pexpect.EOF)
+        shown = child.before
     finally:
         child.close()
-    assert child.exitstatus == 130
+    assert child.exitstatus == 130, shown[-1500:]
     [summary], _ = SessionStore().summaries()
     assert summary.status == "in-progress"
     assert answers_on_disk(isolated_env) == 3
@@ -303,3 +304,14 @@ def test_a_signal_while_children_start_is_delivered_afterwards(handlers: None) -
             reached.append("end of the blocked part")
         reached.append("after it")  # raised when the block ends, before this line
     assert reached == ["end of the blocked part"]
+
+
+def test_a_signal_in_a_step_that_must_not_be_cut_waits_for_its_end(handlers: None) -> None:
+    reached = []
+    with pytest.raises(KeyboardInterrupt), interrupts.live():
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.05)  # held: nothing is raised here
+            reached.append("the file is replaced and recorded")
+        reached.append("after the step")  # raised when the step ends, before this
+    assert reached == ["the file is replaced and recorded"]

@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ketscreen import interrupts
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.scoring import utc_now
 from ketscreen.errors import KetscreenError
@@ -357,11 +358,15 @@ class SessionStore:
         try:
             path = self.path(session.id)
             text = session.to_json()
-            with atomic_write(
-                path, force=not new, before_replace=lambda: self._unchanged(session.id)
-            ) as handle:
-                handle.write(text)
-            self._known[session.id] = _digest(text.encode("utf-8"))
+            # A Ctrl-C (or a closed terminal) waits until the file is replaced and this
+            # store knows its new bytes: between the two, the next save would take our
+            # own write for another program's.
+            with interrupts.deferred():
+                with atomic_write(
+                    path, force=not new, before_replace=lambda: self._unchanged(session.id)
+                ) as handle:
+                    handle.write(text)
+                self._known[session.id] = _digest(text.encode("utf-8"))
             self._remove_leftovers(path)
         finally:
             if not held and not self.exclusive:

@@ -400,9 +400,16 @@ _WORKER: Processor | None = None
 def _start_worker(setup: Setup) -> None:  # pragma: no cover - runs in a worker process
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    # A process group of its own: a signal for the whole job (Ctrl-C, `kill -TERM -PGID`,
+    # a closed terminal) reaches only the main process, which stops its workers itself.
+    # A worker killed by such a signal while it held the pool's queue lock would leave
+    # `Pool.terminate()` waiting for that lock for ever.
+    os.setpgid(0, 0)
     _die_with_parent()
     # The signals blocked while this process was started (`blocked_while_forking`)
-    # are still blocked here: SIGTERM is how the main process stops its workers.
+    # are still blocked here: SIGTERM is how the main process stops its workers. (One
+    # already pending, from the main process or for the whole job, ends this worker
+    # now, before it takes any of the pool's locks.)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
     _WORKER = _processor(setup)
 
