@@ -123,9 +123,9 @@ def test_a_header_that_cannot_work_stops_the_file(text: str, message: str) -> No
         run_text(Q, text, InputFormat.CSV)
 
 
-def test_text_that_is_not_utf8_names_its_line() -> None:
-    data = b"use_12m,self_harm\nno,no\n" + b"no,n\xe9\n"
-    with pytest.raises(InputError, match=r"stdin:3: is not UTF-8 text"):
+def test_a_header_that_is_not_utf8_stops_the_file_naming_its_line() -> None:
+    data = b"use_12m,self_h\xe9rm\nno,no\n"
+    with pytest.raises(InputError, match=r"stdin:1: is not UTF-8 text"):
         run_text(Q, data, InputFormat.CSV)
 
 
@@ -214,7 +214,14 @@ def test_the_last_line_needs_no_line_break_and_a_trailing_delimiter_is_harmless(
     ]
 
 
-def test_a_cell_too_large_for_the_csv_module_stops_the_file() -> None:
-    text = 'respondent_id,use_12m\nr1,no\n"' + "x" * 200_000 + '",no\n'
-    with pytest.raises(InputError, match=r"stdin:3: cannot be read as CSV \(field larger"):
-        run_text(Q, text, InputFormat.CSV)
+def test_a_cell_too_large_for_the_csv_module_makes_only_its_record_invalid() -> None:
+    text = 'respondent_id,use_12m\nr1,no\n"' + "x" * 200_000 + '",no\nr3,no\n'
+    out, summary = run_text(Q, text, InputFormat.CSV)
+    got = records(out)
+    assert [(r["source"], r["status"]) for r in got] == [
+        ("stdin:2", "ok"),
+        ("stdin:3", "invalid"),
+        ("stdin:4", "ok"),
+    ]
+    assert "a cell is longer than 131,072 characters" in got[1]["error"]
+    assert summary.invalid == 1

@@ -108,9 +108,13 @@ def test_a_broken_json_document_stops_the_file(text: str, message: str) -> None:
         run_text(Q, text, InputFormat.JSON)
 
 
-def test_json_array_that_is_not_utf8_stops_the_file() -> None:
-    with pytest.raises(InputError, match="is not UTF-8 text"):
-        run_text(Q, b'[{"respondent_id": "\xe9"}]', InputFormat.JSON)
+def test_a_json_array_record_that_is_not_utf8_is_invalid_and_the_others_are_read() -> None:
+    data = b'[{"respondent_id": "\xe9"},\n{"respondent_id": "r2", "use_12m": "no"}]'
+    out, summary = run_text(Q, data, InputFormat.JSON)
+    first, second = records(out)
+    assert first["status"] == "invalid" and "is not UTF-8 text" in first["error"]
+    assert (second["respondent_id"], second["source"], second["status"]) == ("r2", "stdin:2", "ok")
+    assert summary.invalid == 1
 
 
 def test_json_array_keeps_multibyte_characters_across_blocks(

@@ -340,7 +340,7 @@ def test_bundle_entries_are_read_in_order_with_their_place(questionnaire: Questi
     records = list(responses_from_fhir(questionnaire, data, "b.json"))
     assert [r.source for r in records] == ["b.json:entry 1", "b.json:entry 2", "b.json:entry 3"]
     assert [r.error is None for r in records] == [True, False, True]
-    assert "is Patient, not a QuestionnaireResponse" in str(records[1].error)
+    assert "is 'Patient', not a QuestionnaireResponse" in str(records[1].error)
     assert list(responses_from_fhir(questionnaire, bundle([]), "x")) == []
 
 
@@ -388,11 +388,11 @@ def coding_answer(system: str, code: str) -> list[dict[str, Any]]:
         (lambda r: r.pop("questionnaire"), "has no questionnaire; expected https://"),
         (
             lambda r: r.update(questionnaire="http://example.org/Questionnaire/phq9|1"),
-            "answers questionnaire http://example.org/Questionnaire/phq9, not https://",
+            "answers questionnaire a value of 37 characters, not https://",
         ),
         (
             lambda r: r.update(questionnaire=r["questionnaire"].replace("1.1.0", "0.9.0")),
-            "answers version 0.9.0 of questionnaire ketamine, but version 1.1.0 is loaded",
+            "answers version '0.9.0' of questionnaire ketamine, but version 1.1.0 is loaded",
         ),
         (lambda r: r.update(status="entered-in-error"), "status is entered-in-error"),
         (lambda r: r["item"].append({"linkId": "mood"}), "unknown linkId 'mood'"),
@@ -415,14 +415,14 @@ def test_unreadable_responses_name_the_problem(
 @pytest.mark.parametrize(
     ("link", "answer", "message"),
     [
-        ("craving", coding_answer("http://loinc.org", "LA33-6"), "from http://loinc.org, not"),
+        ("craving", coding_answer("http://loinc.org", "LA33-6"), "from 'http://loinc.org', not"),
         ("craving", [{"valueCoding": {"code": "yes"}}], "from no code system"),
         (
             "craving",
             coding_answer(OURS, "maybe"),
             "'maybe' is not a code of this item; codes: no, yes",
         ),
-        ("craving", [{"valueInteger": 1}], "cannot read an answer with valueInteger"),
+        ("craving", [{"valueInteger": 1}], "cannot read an answer with 'valueInteger'"),
         ("craving", [{}], "cannot read an answer with no value"),
         ("craving", ["yes"], "an answer must be an object"),
         ("craving", {"valueBoolean": True}, "craving: answer must be a list"),

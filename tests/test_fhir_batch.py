@@ -177,7 +177,9 @@ def test_unreadable_responses_are_invalid_records(questionnaire: Questionnaire) 
     assert (summary.records, summary.invalid) == (2, 1)
     rows = records(out)
     assert rows[1]["status"] == "invalid"
-    assert rows[1]["error"].startswith("respondent 'a': answers questionnaire http://example.org")
+    assert rows[1]["error"].startswith(
+        "respondent 'a': answers questionnaire a value of 34 characters, not https://"
+    )
 
 
 # -- verify -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from ketscreen import __version__, interrupts
+from ketscreen.core.safe_text import visible
 from ketscreen.errors import ExitCode, KetscreenError, QuestionnaireError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +34,13 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def say(message: str) -> None:
+    """A line for the user on stderr, plain text, no wrapping. Every message goes
+    through here (or a console from `make_console`): what it quotes from a file (a name,
+    a key, an id) has its control characters shown, not obeyed."""
+    typer.echo(visible(message), err=True)
 
 
 def man_page_help(command: Any) -> Any:
@@ -84,12 +92,12 @@ def run_typer(argv: list[str]) -> int:
 
 
 def error(message: str) -> None:
-    """One message for the user on stderr (plain text, no wrapping)."""
-    typer.echo(f"Error: {message}", err=True)
+    """One error message for the user on stderr."""
+    say(f"Error: {message}")
 
 
 def warn(message: str) -> None:
-    typer.echo(f"Warning: {message}", err=True)
+    say(f"Warning: {message}")
 
 
 class StdoutError(KetscreenError):
@@ -194,7 +202,7 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(exc.exit_code) from None
         except QuestionnaireError as exc:
             for problem in exc.problems:
-                typer.echo(str(problem), err=True)
+                say(str(problem))
             count = len(exc.problems)
             error(f"{count} problem{'s' if count != 1 else ''} found; fix the file and try again")
             raise typer.Exit(exc.exit_code) from None
@@ -202,7 +210,7 @@ def handle_errors(func: F) -> F:
             error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("\nInterrupted. Nothing was saved.", err=True)
+            say("\nInterrupted. Nothing was saved.")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise

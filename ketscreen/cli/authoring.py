@@ -28,12 +28,13 @@ def validate(path: Path | None = PATH_ARG, version: VersionOption = None) -> Non
     "no", is a warning on stderr. With no FILE, checks every shipped questionnaire
     version and the resources; --version checks one shipped version.
     """
+    from ketscreen.core.safe_text import visible
     from ketscreen.ui.authoring import validate_files
 
     if path is not None and version is not None:
         raise UsageError("give a FILE or --version, not both")
     for line in validate_files(path, warn, version=version):
-        typer.echo(line)
+        typer.echo(visible(line))
 
 
 @app.command()

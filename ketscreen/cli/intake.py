@@ -14,6 +14,7 @@ from ketscreen.cli.app import (
     RegionOption,
     app,
     handle_errors,
+    say,
     warn,
 )
 from ketscreen.cli.sessions_cmd import UsageError
@@ -148,12 +149,11 @@ def intake(
         what = "Interrupted" if isinstance(stop, KeyboardInterrupt) else "Input ended"
         if session is None:
             left = "Nothing was saved" if client is not None else "The session is as it was"
-            typer.echo(f"\n{what}. {left}.", err=True)
+            say(f"\n{what}. {left}.")
         else:
-            typer.echo(
+            say(
                 f"\n{what}. Session {session.id} is saved as {session.status.value} with "
-                f"{len(session.answers)} answers. To go on: {continue_command(session)}",
-                err=True,
+                f"{len(session.answers)} answers. To go on: {continue_command(session)}"
             )
         code = ExitCode.INTERRUPTED if isinstance(stop, KeyboardInterrupt) else ExitCode.ERROR
         raise typer.Exit(code) from None

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ketscreen.cli.app import QuestionnaireOption, VersionOption, app, handle_errors, warn
+from ketscreen.cli.app import (
+    QuestionnaireOption,
+    VersionOption,
+    app,
+    handle_errors,
+    say,
+    warn,
+)
 from ketscreen.errors import ExitCode
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat
 
@@ -82,6 +89,15 @@ def score_command(
             "--verify",
             help="FHIR input: compare the scores each response stores with the recomputed "
             "ones; a response that disagrees is invalid, with every difference named.",
+        ),
+    ] = False,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="CSV output: write cells exactly as read. By default a cell that starts "
+            "with = + - @, tab or CR gets a ' in front, so a spreadsheet cannot run it "
+            "as a formula, and control characters are written as \\x1b.",
         ),
     ] = False,
     force: Annotated[
@@ -167,6 +183,7 @@ def score_command(
         verify=verify,
         delimiter=split,
         jobs=jobs,
+        raw_csv=raw_csv,
     )
     loaded = load_questionnaire(questionnaire, version=version)
     versions = VersionSet.of(
@@ -200,7 +217,7 @@ def score_command(
         )
     sys.stdout.flush()  # every row is out (or its failure reported) before the summary
     for line in summary_lines(summary, loaded):
-        typer.echo(line, err=True)
+        say(line)
     if summary.invalid:
         raise typer.Exit(ExitCode.INVALID_RECORDS)
 

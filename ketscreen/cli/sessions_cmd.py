@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ketscreen.cli.app import app, handle_errors, warn
+from ketscreen.cli.app import app, handle_errors, say, warn
 from ketscreen.errors import ExitCode, KetscreenError
 from ketscreen.ui.reports import ReportFormat
 
@@ -49,6 +49,7 @@ def list_sessions(
     """
     import json
 
+    from ketscreen.core.safe_text import json_safe
     from ketscreen.io.session_store import SessionStore
     from ketscreen.io.sessions import Status
     from ketscreen.ui.console import make_console
@@ -66,11 +67,12 @@ def list_sessions(
     if status is not None:
         found = [s for s in found if s.status == status]
     if fmt is ListFormat.JSON:
-        typer.echo(json.dumps([s.to_dict() for s in found], indent=2, ensure_ascii=False))
+        listed = json.dumps([s.to_dict() for s in found], indent=2, ensure_ascii=False)
+        typer.echo(json_safe(listed))
         return
     if not found:
         which = f"{status} " if status else ""
-        typer.echo(f"No {which}sessions in {store.folder}.", err=True)
+        say(f"No {which}sessions in {store.folder}.")
         return
     from ketscreen.io.questionnaires import load_questionnaire
 
@@ -163,4 +165,4 @@ def report(
         typer.echo(text, nl=False)
         return
     write_text_atomic(output, text, force=force)
-    typer.echo(f"Report written to {output} (readable only by you).", err=True)
+    say(f"Report written to {output} (readable only by you).")

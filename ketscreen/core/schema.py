@@ -440,7 +440,7 @@ def _condition(
     op = ops[0]
     b.keys(raw, "a condition", ("item", op), ())
     iid = raw["item"]
-    if iid not in items:
+    if not isinstance(iid, str) or iid not in items:
         raise b.fail(
             raw.value_loc("item"),
             f"condition refers to {iid!r}, which is not an item asked before this point",
@@ -551,7 +551,7 @@ def _bands(
     locs = {
         entry.get("id"): loc_of(entry, seq.item_loc(index))
         for index, entry in enumerate(seq)
-        if isinstance(entry, LocatedDict)
+        if isinstance(entry, LocatedDict) and isinstance(entry.get("id"), str)
     }
     _check_ranges(b, locs, [band for band in bands if band.low is not None], maximum)
     return BandRule(score.id, max_missing, bands)
@@ -609,7 +609,7 @@ def _flags(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> tuple[F
                 f"flag {fid}: level must be one of {', '.join(x.value for x in FlagLevel)}",
             ) from None
         item = raw["item"]
-        if item not in items:
+        if not isinstance(item, str) or item not in items:
             raise b.fail(raw.value_loc("item"), f"flag {fid} names an unknown item {item!r}")
         when = _condition(b, raw["when"], raw.value_loc("when"), items, allow_result=False)
         advice = b.text(raw, "advice", f"flag {fid}") if "advice" in raw else None
@@ -676,7 +676,7 @@ def _readiness(
         return None, {}
     entry = b.mapping(raw["readiness"], raw.value_loc("readiness"), "guidance.readiness")
     b.keys(entry, "guidance.readiness", ("item", "by_code"), ())
-    item = items.get(entry["item"])
+    item = items.get(entry["item"]) if isinstance(entry["item"], str) else None
     if item is None:
         raise b.fail(entry.value_loc("item"), f"unknown item {entry['item']!r}")
     texts = b.mapping(entry["by_code"], entry.value_loc("by_code"), "guidance.readiness.by_code")

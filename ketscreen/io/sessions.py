@@ -56,6 +56,7 @@ from ketscreen.core.conditions import Answer
 from ketscreen.core.interview import Interview
 from ketscreen.core.model import FlagLevel, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answer
+from ketscreen.core.safe_text import without_controls
 from ketscreen.core.scoring import Result, asked_items, score, utc_now
 from ketscreen.errors import AnswerError, KetscreenError, quote_value
 from ketscreen.io.resources import REGIONS
@@ -159,9 +160,6 @@ def _plain(answer: Answer | None) -> str | list[str] | None:
     return list(answer) if isinstance(answer, tuple) else answer
 
 
-_TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-
-
 def typed_note_parts(text: str) -> list[str]:
     """Free text as typed at a terminal, made storable rather than refused.
 
@@ -169,8 +167,7 @@ def typed_note_parts(text: str) -> list[str]:
     are removed, spaces are tidied, and a note longer than MAX_NOTE characters is cut
     into parts of at most that length. An empty list when nothing is left.
     """
-    text = _TERMINAL_ESCAPE.sub("", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    text = without_controls(text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = "\n".join(line for line in lines if line)
     return [text[i : i + MAX_NOTE].strip() for i in range(0, len(text), MAX_NOTE)]

@@ -1,14 +1,25 @@
-"""Console construction in one place. Consoles are always passed in, never global."""
+"""Console construction in one place. Consoles are always passed in, never global.
+
+Every console made here is safe for text from a person or a file: markup is off (a
+note saying `[red]` is shown as typed, never parsed), and a render hook shows control
+characters visibly (`ketscreen.core.safe_text.visible`), so nothing a file holds can
+move the cursor, recolour the screen or rewrite a line. Colour and cursor movement
+come only from Rich's own styles and controls.
+"""
 
 from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from io import StringIO
 from typing import IO, cast
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
+from rich.segment import Segment
 from rich.theme import Theme
+
+from ketscreen.core.safe_text import CONTROL, visible
 
 THEME = Theme(
     {
@@ -66,6 +77,32 @@ class TrimmedLines(io.TextIOBase):
         return self._stream
 
 
+class _Visible:
+    """A renderable drawn as it would be, with control characters in its text shown."""
+
+    def __init__(self, renderable: ConsoleRenderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        for segment in console.render(self.renderable, options):
+            if segment.control is None and CONTROL.search(segment.text):
+                yield Segment(visible(segment.text), segment.style)
+            else:
+                yield segment
+
+
+class ShowControls(RenderHook):
+    """The console's last word on text: control characters become visible."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [_Visible(renderable) for renderable in renderables]
+
+
+def _safe(console: Console) -> Console:
+    console.push_render_hook(ShowControls())
+    return console
+
+
 def make_console(
     file: IO[str] | None = None,
     *,
@@ -77,29 +114,35 @@ def make_console(
     and no spaces at line ends."""
     if plain:
         file = cast(IO[str], TrimmedLines(file or (sys.stderr if stderr else sys.stdout)))
-    return Console(
-        file=file,
-        stderr=stderr,
-        width=width,
-        theme=THEME,
-        highlight=False,
-        no_color=plain or None,  # None: let Rich honour NO_COLOR itself
-        color_system=None if plain else "auto",
-        force_terminal=False if plain else None,
-        force_interactive=False if plain else None,
-        emoji=False,
+    return _safe(
+        Console(
+            file=file,
+            stderr=stderr,
+            width=width,
+            theme=THEME,
+            markup=False,
+            highlight=False,
+            no_color=plain or None,  # None: let Rich honour NO_COLOR itself
+            color_system=None if plain else "auto",
+            force_terminal=False if plain else None,
+            force_interactive=False if plain else None,
+            emoji=False,
+        )
     )
 
 
 def recording_console(width: int) -> Console:
     """An off-screen, full-colour console that records, for HTML and SVG exports."""
-    return Console(
-        file=StringIO(),
-        width=width,
-        theme=THEME,
-        record=True,
-        color_system="truecolor",
-        force_terminal=True,
-        highlight=False,
-        emoji=False,
+    return _safe(
+        Console(
+            file=StringIO(),
+            width=width,
+            theme=THEME,
+            record=True,
+            color_system="truecolor",
+            force_terminal=True,
+            markup=False,
+            highlight=False,
+            emoji=False,
+        )
     )

@@ -11,7 +11,7 @@ import contextlib
 import csv
 import gc
 import io
-import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from ketscreen.core.compiled import (
     Row,
     Scorer,
     answer_error_row,
+    field_name,
     invalid_row,
     quote,
     who,
@@ -33,12 +34,19 @@ from ketscreen.core.model import Questionnaire
 from ketscreen.core.normalize import normalize_answers
 from ketscreen.errors import AnswerError
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
+from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
 from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY, VersionSet
 from ketscreen.io.batch.writers import writer_for
 from ketscreen.io.fhir import compare_scores, responses_from_fhir
 
 PROBLEMS_KEPT = 10
 """Invalid records quoted per job (the summary shows the first ones)."""
+CELL_LIMIT = csv.field_size_limit()
+"""The longest CSV cell read (the csv module's limit, 128 KB): a record with a longer
+one is invalid, as it is most often a stray quote that runs on over the next lines."""
+NOT_UTF8 = "is not UTF-8 text; save the file as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
+UNDECODED = re.compile("[\udc80-\udcff]")
+"""What `surrogateescape` decoding leaves for a byte that is not UTF-8."""
 
 
 @dataclass(frozen=True)
@@ -124,14 +132,35 @@ def gc_paused() -> Iterator[None]:
 
 
 def decode(data: bytes, source: str, first_line: int) -> str:
+    """Text that must be UTF-8 as a whole (a header line): InputError when it is not."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = first_line + data.count(b"\n", 0, exc.start)
-        raise InputError(
-            f"{source}:{line}: is not UTF-8 text; save the file as UTF-8 "
-            "(in a spreadsheet: CSV UTF-8) and try again"
-        ) from None
+        raise InputError(f"{source}:{line}: {NOT_UTF8}") from None
+
+
+def decode_records(data: bytes) -> tuple[str, bool]:
+    """A block of records as text, and whether some bytes were not UTF-8. Those are
+    kept as lone surrogates (`surrogateescape`), so that only the records holding them
+    are invalid; line breaks, quotes and delimiters are ASCII, so they stay in place."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape"), True
+
+
+def _never_closed(lines: list[str], delimiter: str) -> bool:
+    """Whether the CSV record in `lines` (the last of a block) opens a quoted cell that
+    is still open at the end: the csv module then takes all the rest as that cell."""
+    if sum(line.count('"') for line in lines) % 2 == 0:
+        return False  # balanced quotes cannot leave a cell open
+    try:
+        for _ in csv.reader(iter(lines), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
 
 
 def _cell(answer: Answer | None) -> str:
@@ -155,6 +184,7 @@ class Processor:
         explain: bool = False,
         errors: OutputFormat | None = None,
         verify: bool = False,
+        raw_csv: bool = False,
     ) -> None:
         versions = (
             questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
@@ -166,8 +196,11 @@ class Processor:
         self._explain = explain or output is OutputFormat.FHIR
         self.scorer = Scorer(self.questionnaire, explain=self._explain)
         self._scorers = {self.questionnaire.version: self.scorer}
-        self.writer = writer_for(output, versions)
-        self.errors_writer = writer_for(errors, versions) if errors is not None else None
+        self.writer = writer_for(output, versions, raw_csv=raw_csv)
+        self.errors_writer = (
+            writer_for(errors, versions, raw_csv=raw_csv) if errors is not None else None
+        )
+        self.json = RecordDecoder()
         self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
         self.union = versions.union_items()
 
@@ -213,9 +246,11 @@ class Processor:
             levels[None] -= invalid
             bad = [row for row in rows if row.status is not STATUS_OK]
         levels["none"] = levels.pop(None, 0)
+        # Writers escape what cannot be encoded, but for CSV cells written raw (--raw-csv):
+        # there a lone surrogate from a JSON string is written as its escape.
         return JobResult(
-            text=self.writer.rows(rows).encode(),
-            errors_text=self.errors_writer.rows(bad).encode()
+            text=self.writer.rows(rows).encode("utf-8", "backslashreplace"),
+            errors_text=self.errors_writer.rows(bad).encode("utf-8", "backslashreplace")
             if self.errors_writer and bad
             else b"",
             records=len(rows),
@@ -234,11 +269,17 @@ class Processor:
         return plan.version is not None or any(i >= n for _, i in plan.columns)
 
     def csv_rows(self, job: CsvJob) -> list[Row]:
-        text = decode(job.data, job.source, job.first_line)
+        text, damaged = decode_records(job.data)
         plan = job.plan
+        broken: dict[int, Row] = {}
         if self._versioned(plan):
-            return self._irregular(job, *self._csv_records(job, text))
-        if '"' not in text and text.count("\r") == text.count("\r\n"):
+            return self._irregular(job, *self._csv_records(job, text, damaged, broken), broken)
+        if (
+            not damaged
+            and '"' not in text
+            and text.count("\r") == text.count("\r\n")
+            and (len(text) <= CELL_LIMIT or max(map(len, text.split("\n"))) <= CELL_LIMIT)
+        ):
             # No quoting: every line is one record, and splitting is exact.
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
@@ -260,36 +301,81 @@ class Processor:
                     return scored
             rows = [line.split(plan.delimiter) for line in lines]
         else:
-            rows, numbers = self._csv_records(job, text)
+            rows, numbers = self._csv_records(job, text, damaged, broken)
             blank = True
-        if blank or any(width != plan.width for width in set(map(len, rows))):
-            return self._irregular(job, rows, numbers)
+        if blank or broken or any(width != plan.width for width in set(map(len, rows))):
+            return self._irregular(job, rows, numbers, broken)
         return self._score_cells(job.source, plan, rows, numbers)
 
     @staticmethod
-    def _csv_records(job: CsvJob, text: str) -> tuple[list[list[str]], list[int]]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=job.plan.delimiter)
+    def _csv_records(
+        job: CsvJob, text: str, damaged: bool, broken: dict[int, Row]
+    ) -> tuple[list[list[str]], list[int]]:
+        """The rows of a block and the line each starts on.
+
+        A record that cannot be read goes into `broken` as an invalid row, and reading
+        goes on at the line after the one it starts on: a cell over CELL_LIMIT, bytes
+        that are not UTF-8, or a quote that opens a cell and is never closed (which
+        would otherwise swallow every record after it into one).
+        """
+        lines = io.StringIO(text, newline="").readlines()
+        delimiter = job.plan.delimiter
         rows: list[list[str]] = []
         numbers: list[int] = []
-        start = job.first_line
-        try:
-            for row in reader:
-                rows.append(row)
-                numbers.append(start)
-                start = job.first_line + reader.line_num
-        except csv.Error as exc:
-            raise InputError(
-                f"{job.source}:{start}: cannot be read as CSV ({exc}); check the quoting"
-            ) from None
-        return rows, numbers
+        done = 0  # lines read by earlier readers
+        while True:
+            reader = csv.reader(iter(lines[done:]), delimiter=delimiter)
+            start = last = job.first_line + done
+            try:
+                for row in reader:
+                    last = start
+                    if damaged and UNDECODED.search("".join(row)):
+                        broken[start] = invalid_row(
+                            "", f"{job.source}:{start}", f"the record {NOT_UTF8}"
+                        )
+                    else:
+                        rows.append(row)
+                        numbers.append(start)
+                    start = job.first_line + done + reader.line_num
+            except csv.Error as exc:
+                why = (
+                    f"a cell is longer than {CELL_LIMIT:,} characters"
+                    if "field limit" in str(exc)
+                    else f"it cannot be read as CSV ({exc})"
+                )
+                broken[start] = invalid_row(
+                    "", f"{job.source}:{start}", f'{why}; check the quoting (a stray ")'
+                )
+                done = start - job.first_line + 1
+                continue
+            tail = lines[last - job.first_line :]
+            if not _never_closed(tail, delimiter):
+                return rows, numbers
+            if numbers and numbers[-1] == last:
+                rows.pop()
+                numbers.pop()
+            broken[last] = invalid_row(
+                "",
+                f"{job.source}:{last}",
+                'a cell opens with a quote (") that is never closed, so it runs to the end '
+                "of the file; check the quoting",
+            )
+            done = last - job.first_line + 1
 
-    def _irregular(self, job: CsvJob, rows: list[list[str]], numbers: Sequence[int]) -> list[Row]:
-        """Skip blank rows, and make short or long rows invalid records, keeping order."""
+    def _irregular(
+        self,
+        job: CsvJob,
+        rows: list[list[str]],
+        numbers: Sequence[int],
+        broken: Mapping[int, Row],
+    ) -> list[Row]:
+        """Skip blank rows, and make short or long rows invalid records, keeping order;
+        `broken` are records already known to be invalid, by line."""
         plan = job.plan
         width = plan.width
         regular: list[list[str]] = []
         regular_numbers: list[int] = []
-        extra: dict[int, Row] = {}
+        extra: dict[int, Row] = dict(broken)
         for number, row in zip(numbers, rows, strict=True):
             if not "".join(row).strip():
                 continue
@@ -376,19 +462,23 @@ class Processor:
     # -- JSON records ------------------------------------------------------------------
 
     def json_lines_rows(self, job: JsonLinesJob, unknown: dict[str, set[str]]) -> list[Row]:
-        text = decode(job.data, job.source, job.first_line)
+        text, damaged = decode_records(job.data)
         records: list[tuple[str, int, object]] = []
         problems: dict[int, Row] = {}
+        loads = self.json.loads
         for offset, line in enumerate(text.split("\n")):
             if not line.strip():
                 continue
             number = job.first_line + offset
+            where = f"{job.source}:{number}"
+            if damaged and UNDECODED.search(line):
+                problems[number] = invalid_row("", where, f"the line {NOT_UTF8}")
+                continue
             try:
-                records.append((job.source, number, json.loads(line)))
+                records.append((job.source, number, loads(line)))
             except (ValueError, RecursionError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
                 problems[number] = invalid_row(
-                    "", f"{job.source}:{number}", f"the line is not valid JSON ({reason})"
+                    "", where, f"the line is not valid JSON ({json_reason(exc)})"
                 )
         rows = self.record_rows(records, unknown)
         return _merge(rows, [line for _, line, _ in records], problems) if problems else rows
@@ -405,6 +495,8 @@ class Processor:
             rid = ""
             q = self.questionnaire
             try:
+                if isinstance(value, Broken):
+                    raise RecordProblem(value.reason)
                 rid = _respondent(value)
                 named = _version_of(value)  # type: ignore[arg-type]
                 found = self.versions.get(named)
@@ -465,6 +557,13 @@ class Processor:
             others = [
                 k for k in record if k != "answers" and not _is_respondent(k) and not _is_meta(k)
             ]
+            outside = [k for k in others if str(k).strip().lower() in self.union]
+            if outside:
+                more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+                raise RecordProblem(
+                    f"item {', '.join(field_name(str(k)) for k in outside[:3])}{more} "
+                    "outside 'answers'; put every answer inside 'answers'"
+                )
         else:
             answers = {k: v for k, v in record.items() if not _is_respondent(k) and not _is_meta(k)}
         items = questionnaire.items

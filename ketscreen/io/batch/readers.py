@@ -25,6 +25,8 @@ from ketscreen.io.batch.formats import (
     assert_never,
 )
 from ketscreen.io.batch.jobs import (
+    NOT_UTF8,
+    UNDECODED,
     CsvJob,
     CsvPlan,
     FhirJob,
@@ -34,6 +36,7 @@ from ketscreen.io.batch.jobs import (
     SessionsJob,
     decode,
 )
+from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
 from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY
 from ketscreen.io.fhir import is_fhir
 
@@ -220,15 +223,26 @@ def _csv_jobs(
             f"{source.label}: the first line is empty; a CSV file starts with a header row "
             "of item ids (see `ketscreen template`)"
         )
-    if delimiter is None:
-        delimiter = "\t" if fmt is InputFormat.TSV else _guess_delimiter(header, items)
-    plan = _plan(source.label, header, delimiter, items, warn)
+    try:
+        if delimiter is None:
+            delimiter = "\t" if fmt is InputFormat.TSV else _guess_delimiter(header, items)
+        plan = _plan(source.label, header, delimiter, items, warn)
+    except csv.Error as exc:
+        raise InputError(
+            f"{source.label}:1: the header row cannot be read as CSV ({exc}); check its quoting"
+        ) from None
     for first, data in _blocks(source, stream, advance, quoted=True, first_line=2):
         yield CsvJob(source.label, plan, first, data)
 
 
 def _split_header(header: str, delimiter: str) -> list[str]:
-    return next(csv.reader([header], delimiter=delimiter))
+    """The header's cells. A header is read whatever the length of its cells (a long
+    one is an unknown column, named by its length), unlike a record's cells."""
+    limit = csv.field_size_limit(MAX_RECORD)
+    try:
+        return next(csv.reader([header], delimiter=delimiter))
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _guess_delimiter(header: str, items: Mapping[str, int]) -> str:
@@ -302,37 +316,42 @@ def _json_document(source: Source, stream: BinaryIO, advance: Advance) -> Iterat
         raise InputError(f"{source.label}: larger than {MAX_RECORD >> 20} MB; is it a JSON array?")
     text = decode(data.removeprefix(BOM), source.label, 1)
     try:
-        value = json.loads(text)
+        value = RecordDecoder().loads(text)
     except (ValueError, RecursionError) as exc:
-        raise InputError(f"{source.label}: {_json_reason(exc)}") from None
+        where = (
+            f" at line {exc.lineno}, column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        raise InputError(f"{source.label}: not valid JSON{where} ({json_reason(exc)})") from None
     if isinstance(value, dict) and str(value.get("format", "")).startswith(_SESSION_TAG):
         yield SessionsJob(((source.label, text, True),))
     elif source.format is InputFormat.SESSION:
         yield SessionsJob(((source.label, "the file is not a session", False),))
+    elif isinstance(value, Broken) and source.format is InputFormat.FHIR:
+        raise InputError(f"{source.label}: {value.reason}")
     elif source.format is InputFormat.FHIR or is_fhir(value):
         yield FhirJob(source.label, value)
     else:
         yield RecordsJob(((source.label, 1, value),))
 
 
-def _json_reason(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
-    return "not valid JSON (too deeply nested)"
-
-
 def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[RecordsJob]:
-    """Stream the elements of a top-level JSON array, with the line each starts on."""
-    decoder = json.JSONDecoder()
+    """Stream the elements of a top-level JSON array, with the line each starts on.
+
+    An element with bytes that are not UTF-8, a repeated key or an overlong number is
+    an invalid record; the others are read on."""
+    decoder = RecordDecoder()
     label = source.label
     buffer = ""
     pos = 0
     line = 1
     eof = False
     start = True
+    damaged = False
 
     def fill() -> bool:
-        nonlocal buffer, pos, eof, start
+        nonlocal buffer, pos, eof, start, damaged
         if eof:
             return False
         data = _read(stream, advance, start)
@@ -340,17 +359,12 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
         if not data:
             eof = True
             return False
-        while True:  # do not cut a multi-byte character in two
-            try:
-                text = data.decode("utf-8")
-                break
-            except UnicodeDecodeError as exc:
-                more = stream.read(1) if exc.start >= len(data) - 3 else b""
-                if not more:
-                    raise InputError(
-                        f"{label}: is not UTF-8 text; save the file as UTF-8 and try again"
-                    ) from None
-                data += more
+        data += stream.read(_cut_short(data))  # do not cut a character in two
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", "surrogateescape")
+            damaged = True
         buffer = buffer[pos:] + text
         pos = 0
         return True
@@ -395,8 +409,9 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
             except (ValueError, RecursionError) as exc:
                 if len(buffer) - pos < MAX_RECORD and fill():
                     continue  # a long record: read on
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
-                raise fail(f"not valid JSON ({reason})") from None
+                raise fail(f"not valid JSON ({json_reason(exc)})") from None
+        if damaged and UNDECODED.search(buffer, pos, end):
+            value = Broken(f"the record {NOT_UTF8}")
         batch.append((label, line, value))
         line += buffer.count("\n", pos, end)
         pos = end
@@ -408,6 +423,16 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
         raise fail("unexpected text after the end of the JSON array")
     if batch:
         yield RecordsJob(tuple(batch))
+
+
+def _cut_short(data: bytes) -> int:
+    """How many bytes the UTF-8 character that `data` ends with still lacks."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # the first byte of a character (or ASCII)
+            length = 2 if 0xC0 <= byte < 0xE0 else 3 if 0xE0 <= byte < 0xF0 else 4
+            return max(0, length - back) if byte >= 0xC0 else 0
+    return 0
 
 
 def _session_files(folder: Path) -> list[Path]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
-from ketscreen.core.compiled import field_name
+from ketscreen.core.compiled import field_name, invalid_row
 from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
 from ketscreen.interrupts import SIGNALS, blocked_while_forking
@@ -59,6 +59,8 @@ class Options:
     delimiter: str | None = None
     jobs: int = 0
     """Worker processes; 0 chooses by input size and processor count."""
+    raw_csv: bool = False
+    """CSV output cells exactly as read: no quote before a formula start (`--raw-csv`)."""
 
 
 @dataclass
@@ -157,12 +159,13 @@ def run_batch(
     started = time.perf_counter()
     versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
     summary = Summary(workers=worker_count(options, sources))
-    writer = writer_for(options.output, versions)
-    bad_writer = writer_for(options.errors or options.output, versions)
+    writer = writer_for(options.output, versions, raw_csv=options.raw_csv)
+    bad_writer = writer_for(options.errors or options.output, versions, raw_csv=options.raw_csv)
     union = versions.union_items()
     items = {item_id: i for i, item_id in enumerate(union)}
     warned: set[str] = set()
     hinted: set[str] = set()
+    reading = ""
 
     def hint(job: Job) -> None:
         """One warning per CSV input whose columns fit an older version, not the default."""
@@ -175,7 +178,9 @@ def run_batch(
                 warn(f"{job.source}: {message}")
 
     def all_jobs() -> Iterator[Job]:
+        nonlocal reading
         for source in sources:
+            reading = source.label
             with contextlib.ExitStack() as stack:
                 if source.path is None:
                     stream: BinaryIO | None = stdin
@@ -201,20 +206,44 @@ def run_batch(
 
     sink = _Sink(out, writer)
     bad_sink = _Sink(errors_out, bad_writer) if errors_out else None
-    setup = (versions, options.output, options.explain, options.errors, options.verify)
-    for result in _results(all_jobs(), summary.workers, setup):
-        summary.add(result)
-        if options.strict and result.invalid:
-            raise StrictStop(f"{result.problems[0]} (--strict: stopped here; nothing was written)")
-        sink.block(result.text, result.records)
-        if bad_sink is not None:
-            bad_sink.block(result.errors_text, result.invalid)
-        for name, keys in result.unknown.items():
-            if name not in warned:
-                warned.add(name)
-                shown = sorted(field_name(key) for key in keys)
-                more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-                warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
+    setup = (
+        versions,
+        options.output,
+        options.explain,
+        options.errors,
+        options.verify,
+        options.raw_csv,
+    )
+    try:
+        for result in _results(all_jobs(), summary.workers, setup):
+            summary.add(result)
+            if options.strict and result.invalid:
+                raise StrictStop(
+                    f"{result.problems[0]} (--strict: stopped here; nothing was written)"
+                )
+            sink.block(result.text, result.records)
+            if bad_sink is not None:
+                bad_sink.block(result.errors_text, result.invalid)
+            for name, keys in result.unknown.items():
+                if name not in warned:
+                    warned.add(name)
+                    shown = sorted(field_name(key) for key in keys)
+                    more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+                    warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
+    except StrictStop:
+        raise
+    except KetscreenError as exc:
+        # An input that cannot be read at all. Before any output: nothing is written
+        # (exit 1). After some: the output is closed with a last record saying where
+        # and why it stops, so that a half-written stdout is never taken for whole.
+        if not sink.wrote_header:
+            raise
+        stop = invalid_row("", reading, f"the batch stopped here, unfinished: {exc}")
+        sink.block(writer.rows([stop]).encode("utf-8", "backslashreplace"), 1)
+        sink.close()
+        stopped = InputError(f"{exc}; the output ends with a record saying where it stopped")
+        stopped.exit_code = exc.exit_code
+        raise stopped from None
     sink.close()
     if bad_sink is not None:
         bad_sink.close()
@@ -237,9 +266,13 @@ class _Sink:
         self.separator = writer.separator.encode()
         self.wrote = False
         self.held: bytes | None = None
-        self.started = not writer.single_differs
-        if self.started:
-            self.text(writer.header())
+        self.started = False
+        """Whether the header is written (it waits for the first record, so that an input
+        that cannot be read leaves no header-only output)."""
+
+    @property
+    def wrote_header(self) -> bool:
+        return self.started
 
     def text(self, text: str) -> None:
         if self.raw is not None:
@@ -252,7 +285,7 @@ class _Sink:
         if not data:
             return
         if not self.started:
-            if self.held is None and records == 1:
+            if self.writer.single_differs and self.held is None and records == 1:
                 self.held = data  # maybe the only record: wait and see
                 return
             self.text(self.writer.header())
@@ -273,7 +306,10 @@ class _Sink:
         if self.held is not None:
             self.text(self.writer.alone(self.held.decode()))
         elif not self.started:
-            self.text(self.writer.empty())
+            single = self.writer.single_differs
+            self.text(self.writer.empty() if single else self.writer.header())
+            if not single:
+                self.text(self.writer.footer(False))
         else:
             self.text(self.writer.footer(self.wrote))
 
@@ -286,7 +322,7 @@ def _open(source: Source) -> BinaryIO:
         raise KetscreenError(f"{source.name}: cannot be read ({exc.strerror})") from None
 
 
-Setup = tuple[VersionSet, OutputFormat, bool, "OutputFormat | None", bool]
+Setup = tuple[VersionSet, OutputFormat, bool, "OutputFormat | None", bool, bool]
 
 
 def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobResult]:
@@ -310,10 +346,15 @@ def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobRes
                     f"cannot start worker processes ({exc.strerror or exc}); try --jobs 1"
                 ) from None
         pending: deque[Any] = deque()
-        for job in jobs:
-            pending.append(pool.apply_async(_work, (job,)))
-            if len(pending) > 2 * workers:
+        try:
+            for job in jobs:
+                pending.append(pool.apply_async(_work, (job,)))
+                if len(pending) > 2 * workers:
+                    yield pending.popleft().get()
+        except KetscreenError:  # an input cannot be read: first the records read before it
+            while pending:
                 yield pending.popleft().get()
+            raise
         while pending:
             yield pending.popleft().get()
         pool.close()
@@ -347,8 +388,10 @@ def _quiet_resource_tracker() -> None:
 
 
 def _processor(setup: Setup) -> Processor:
-    questionnaire, output, explain, errors, verify = setup
-    return Processor(questionnaire, output, explain=explain, errors=errors, verify=verify)
+    questionnaire, output, explain, errors, verify, raw_csv = setup
+    return Processor(
+        questionnaire, output, explain=explain, errors=errors, verify=verify, raw_csv=raw_csv
+    )
 
 
 _WORKER: Processor | None = None

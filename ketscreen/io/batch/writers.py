@@ -12,11 +12,13 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 from ketscreen.core.compiled import STATUS_OK, Row
 from ketscreen.core.model import Questionnaire
+from ketscreen.core.safe_text import CONTROL, json_safe, visible
 from ketscreen.core.scoring import score
 from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.batch.versions import VersionSet
@@ -43,6 +45,18 @@ COLUMNS = (
 
 _SPECIAL = frozenset(',"\r\n')
 _NEEDS_QUOTES = re.compile('[,"\r\n]')
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run as a formula when a cell starts with it (OWASP, "CSV
+Injection"); such a cell is written with a single quote before it."""
+_NEEDS_CARE = re.compile(f'[,"\r\n]|{CONTROL.pattern}')
+"""What the fast path cannot write as it is (besides a formula start)."""
+
+
+def guarded(cell: str) -> str:
+    """A cell safe to open in a spreadsheet and to show on a terminal: a single quote
+    before a formula start, control characters written visibly (`\\x1b`)."""
+    cell = visible(cell)
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 class Writer:
@@ -87,26 +101,36 @@ class Writer:
 class CsvWriter(Writer):
     """Comma-separated, LF line ends, minimal quoting; lists joined with `;`.
 
-    Rows that are ok and whose respondent id needs no quoting (nearly all) are formatted
-    directly; the others go through the csv module.
+    Cells are `guarded` (formula starts neutralized, control characters shown) unless
+    `raw`. Rows that are ok and whose respondent id and source need neither quoting nor
+    guarding (nearly all) are formatted directly; the others go through the csv module.
     """
 
-    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+    def __init__(self, versions: VersionSet | Questionnaire, *, raw: bool = False) -> None:
         super().__init__(versions)
-        self.tails = {key: self._line(stamp).rstrip("\n") for key, stamp in self.stamps.items()}
+        self.raw = raw
+        self.tails = {
+            key: self._line(self._guard(stamp)).rstrip("\n") for key, stamp in self.stamps.items()
+        }
+
+    def _guard(self, cells: Sequence[object]) -> list[object]:
+        if self.raw:
+            return list(cells)
+        return [guarded(cell) if isinstance(cell, str) else cell for cell in cells]
 
     @staticmethod
     def _line(cells: Sequence[object]) -> str:
+        # The csv module quotes a cell holding a character of the line terminator: ask
+        # for CRLF so that a lone CR is quoted too, then end the line with LF.
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(cells)
-        return buffer.getvalue()
+        csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+        return buffer.getvalue()[:-2] + "\n"
 
     def header(self) -> str:
         return self._line(COLUMNS)
 
     def _slow(self, row: Row) -> str:
-        cells = [*self._cells(row), *self.stamp_of(row)]
-        return self._line(cells)
+        return self._line(self._guard([*self._cells(row), *self.stamp_of(row)]))
 
     @staticmethod
     def _cells(row: Row) -> list[object]:
@@ -127,9 +151,14 @@ class CsvWriter(Writer):
 
     def rows(self, rows: Sequence[Row]) -> str:
         # One scan of the whole block decides whether any row needs the careful path.
-        plain = not _NEEDS_QUOTES.search(
-            "".join([*map(itemgetter(0), rows), *map(itemgetter(1), rows)])
-        )
+        cells = [*map(itemgetter(0), rows), *map(itemgetter(1), rows)]
+        if self.raw:
+            plain = not _NEEDS_QUOTES.search("".join(cells))
+        else:
+            plain = not _NEEDS_CARE.search("".join(cells)) and not any(
+                map(str.startswith, cells, repeat(FORMULA_START))
+            )
+        careful = self._careful
         tails = self.tails
         default = tails[None]
         join = ";".join
@@ -140,10 +169,22 @@ class CsvWriter(Writer):
                 f"{empty if r[5] is None else r[5]},{empty if r[6] is None else r[6]},"
                 f"{empty if r[7] is None else r[7]},{r[8] or empty},{join(r[9])},"
                 f"{join(r[10])},,{tails.get(r[13], default)}\n"
-                if r[2] is STATUS_OK and (plain or _SPECIAL.isdisjoint(r[0] + r[1]))
+                if r[2] is STATUS_OK and (plain or not careful(r[0], r[1]))
                 else self._slow(r)
                 for r in rows
             ]
+        )
+
+    def _careful(self, respondent_id: str, source: str) -> bool:
+        """Whether a row's id or source needs quoting or guarding."""
+        if not _SPECIAL.isdisjoint(respondent_id + source):
+            return True
+        if self.raw:
+            return False
+        return (
+            respondent_id.startswith(FORMULA_START)
+            or source.startswith(FORMULA_START)
+            or CONTROL.search(respondent_id + source) is not None
         )
 
 
@@ -172,7 +213,7 @@ class _JsonWriter(Writer):
         return data
 
     def dumps(self, row: Row) -> str:
-        return json.dumps(self.record(row), ensure_ascii=False)
+        return json_safe(json.dumps(self.record(row), ensure_ascii=False))
 
 
 class JsonLinesWriter(_JsonWriter):
@@ -237,14 +278,18 @@ class FhirWriter(Writer):
 
     def rows(self, rows: Sequence[Row]) -> str:
         dumps = json.dumps
-        return self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
+        text = self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
+        return json_safe(text)
 
 
-def writer_for(fmt: OutputFormat, questionnaire: Questionnaire | VersionSet) -> Writer:
+def writer_for(
+    fmt: OutputFormat, questionnaire: Questionnaire | VersionSet, *, raw_csv: bool = False
+) -> Writer:
+    """The writer for `fmt`; `raw_csv` writes CSV cells exactly as they are (no guard)."""
     versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
     match fmt:
         case OutputFormat.CSV:
-            return CsvWriter(versions)
+            return CsvWriter(versions, raw=raw_csv)
         case OutputFormat.JSONL:
             return JsonLinesWriter(versions)
         case OutputFormat.JSON:

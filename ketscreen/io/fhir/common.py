@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from ketscreen.core.model import Questionnaire
+from ketscreen.core.safe_text import json_safe
 from ketscreen.core.texts import DISCLAIMER as _DISCLAIMER
 from ketscreen.core.texts import STOP_ANY_TIME
 from ketscreen.errors import KetscreenError
@@ -86,8 +87,9 @@ def score_link(score_id: str) -> str:
 
 
 def dumps(resource: dict[str, Any]) -> str:
-    """FHIR JSON as ketscreen writes it: UTF-8 text, two-space indent, final newline."""
-    return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
+    """FHIR JSON as ketscreen writes it: UTF-8 text, two-space indent, final newline, and
+    control characters escaped (`json_safe`), so it is safe on a terminal too."""
+    return json_safe(json.dumps(resource, indent=2, ensure_ascii=False)) + "\n"
 
 
 def alerts_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

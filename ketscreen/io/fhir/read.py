@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ketscreen.core.compiled import field_name
 from ketscreen.core.model import DECLINED, Item, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answers
 from ketscreen.core.scoring import Result
-from ketscreen.errors import KetscreenError
+from ketscreen.errors import KetscreenError, quote_value
 from ketscreen.io.fhir.common import (
     ASKED_DECLINED,
     BAND_LINK,
@@ -85,7 +86,7 @@ def responses_from_fhir(
         yield _record(_version_for(q, versions, data), data, source)
         return
     if kind != "Bundle" or not isinstance(data, dict):
-        found = f"resourceType {kind!r}" if kind else "no FHIR resourceType"
+        found = f"resourceType {_quoted(kind)}" if kind else "no FHIR resourceType"
         raise FhirError(
             f"{source}: found {found}; expected a QuestionnaireResponse or a Bundle of them"
         )
@@ -137,7 +138,8 @@ def read_response(q: Questionnaire, resource: object) -> tuple[Answers, dict[str
     """One QuestionnaireResponse -> (normalised answers, stored result)."""
     if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
         kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        raise FhirError(f"is {kind or 'not a FHIR resource'}, not a QuestionnaireResponse")
+        shown = _quoted(kind) if kind else "not a FHIR resource"
+        raise FhirError(f"is {shown}, not a QuestionnaireResponse")
     _check_canonical(q, resource.get("questionnaire"))
     if resource.get("status") == "entered-in-error":
         raise FhirError("status is entered-in-error: this response was withdrawn; not scored")
@@ -151,10 +153,10 @@ def _check_canonical(q: Questionnaire, value: object) -> None:
         raise FhirError(f"has no questionnaire; expected {canonical(q)}")
     url, _, version = value.partition("|")
     if url != questionnaire_url(q):
-        raise FhirError(f"answers questionnaire {url}, not {questionnaire_url(q)}")
+        raise FhirError(f"answers questionnaire {_quoted(url)}, not {questionnaire_url(q)}")
     if version and version != q.version:
         raise FhirError(
-            f"answers version {version} of questionnaire {q.id}, but version {q.version} "
+            f"answers version {_quoted(version)} of questionnaire {q.id}, but version {q.version} "
             "is loaded; score it with that version (--version, or --questionnaire PATH)"
         )
 
@@ -176,11 +178,13 @@ class _Reader:
             if not isinstance(entry, dict) or not isinstance(entry.get("linkId"), str):
                 raise FhirError(f"an entry of {where} has no linkId")
             link: str = entry["linkId"]
+            known = link in self.q.items or link in self.groups or link in self.scores
+            shown = link if known else f"linkId {_quoted(link)}"
             answers = entry.get("answer", [])
             if not isinstance(answers, list):
-                raise FhirError(f"{link}: answer must be a list")
+                raise FhirError(f"{shown}: answer must be a list")
             if link in self.seen:
-                raise FhirError(f"{link}: appears twice")
+                raise FhirError(f"{shown}: appears twice")
             if link in self.q.items:
                 self.raw[link] = self._answer(self.q.items[link], answers)
                 self.seen.add(link)
@@ -189,13 +193,13 @@ class _Reader:
                 self.seen.add(link)
             elif link not in self.groups:
                 raise FhirError(
-                    f"unknown linkId {link!r}: not an item of questionnaire {self.q.id} "
+                    f"unknown linkId {_quoted(link)}: not an item of questionnaire {self.q.id} "
                     f"{self.q.version}"
                 )
-            self.walk(entry.get("item", []), link)
+            self.walk(entry.get("item", []), shown)
             for answer in answers:
                 if isinstance(answer, dict) and "item" in answer:
-                    self.walk(answer["item"], link)
+                    self.walk(answer["item"], shown)
 
     def _answer(self, item: Item, answers: list[Any]) -> object:
         values = [self._value(item, answer) for answer in answers]
@@ -214,11 +218,11 @@ class _Reader:
                 return DECLINED
             if system != self.system:
                 raise FhirError(
-                    f"{item.id}: answer coding is from {system or 'no code system'}, "
-                    f"not {self.system}"
+                    f"{item.id}: answer coding is from "
+                    f"{_quoted(system) if system else 'no code system'}, not {self.system}"
                 )
             if code not in item.codes:
-                shown = repr(code) if isinstance(code, str) and len(code) <= 40 else "a code"
+                shown = _quoted(code) if code is not None else "no code"
                 raise FhirError(
                     f"{item.id}: {shown} is not a code of this item; codes: {', '.join(item.codes)}"
                 )
@@ -229,7 +233,7 @@ class _Reader:
             return answer["valueString"]
         if _declined_by_extension(answer):
             return DECLINED
-        kinds = sorted(key for key in answer if key.startswith("value")) or ["no value"]
+        kinds = sorted(field_name(key) for key in answer if key.startswith("value")) or ["no value"]
         raise FhirError(
             f"{item.id}: cannot read an answer with {', '.join(kinds)}; use valueCoding"
         )
@@ -251,7 +255,17 @@ class _Reader:
         elif link == FLAGS_LINK:
             self.stored["flags"] = [_code(link, v, flag_system(self.q)) for v in values]
         else:
-            raise FhirError(f"unknown linkId {link!r}: not a result of questionnaire {self.q.id}")
+            raise FhirError(
+                f"unknown linkId {_quoted(link)}: not a result of questionnaire {self.q.id}"
+            )
+
+
+def _quoted(value: object) -> str:
+    """A value from the file for a message: code-like text quoted, anything else (a
+    sentence, a URL with a person's name in it, a number, an object) only described."""
+    if isinstance(value, str):
+        return quote_value(value)
+    return f"a JSON {type(value).__name__.replace('dict', 'object').replace('list', 'array')}"
 
 
 def _declined_by_extension(answer: Mapping[str, Any]) -> bool:

@@ -72,9 +72,14 @@ def format_for_path(path: Path) -> ReportFormat | None:
 
 
 def render_report(session: Session, fmt: ReportFormat, region: Region | None = None) -> str:
+    """The report as text. Whatever the session file held, the text has no control
+    characters: shown as `\\x1b` in the reports people read, JSON-escaped (the same
+    data) in the JSON and FHIR ones."""
+    from ketscreen.core.safe_text import json_safe, visible
     from ketscreen.ui.reports.content import build_report
 
-    return formatter_for(fmt).format(build_report(session, region))
+    text = formatter_for(fmt).format(build_report(session, region))
+    return json_safe(text) if fmt in (ReportFormat.JSON, ReportFormat.FHIR) else visible(text)
 
 
 def assert_never(value: NoReturn) -> NoReturn:

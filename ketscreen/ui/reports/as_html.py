@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from ketscreen.core.safe_text import visible
 from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
@@ -68,9 +69,10 @@ class HtmlFormat:
 
 def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str = "en") -> str:
     """A whole self-contained page: `heading` as its h1, then `blocks`. Used by the
-    counselor's report and by the self-check's saved copy, so both print the same way."""
+    counselor's report and by the self-check's saved copy, so both print the same way
+    and carry the same Content-Security-Policy; every text is escaped here."""
     body = "\n".join(render_block(block) for block in blocks)
-    return (
+    page = (
         "<!DOCTYPE html>\n"
         f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
@@ -80,6 +82,7 @@ def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str 
         f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{escape(heading)}</h1>\n"
         f"{body}\n</body>\n</html>\n"
     )
+    return visible(page)  # control characters from a file, spelled out (\x1b)
 
 
 def render_block(block: Block) -> str:
