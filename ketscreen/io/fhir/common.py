@@ -70,6 +70,11 @@ def answer_system(q: Questionnaire) -> str:
     return f"{BASE}/CodeSystem/{q.id}"
 
 
+def item_system(q: Questionnaire) -> str:
+    """The code system of the questions of `q` (item.code): one concept per item id."""
+    return f"{BASE}/CodeSystem/{q.id}-item"
+
+
 def band_system(q: Questionnaire) -> str:
     return f"{BASE}/CodeSystem/{q.id}-band"
 
