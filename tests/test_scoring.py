@@ -6,6 +6,7 @@ import pytest
 
 from ketscreen import AnswerError, score
 from ketscreen.core.model import FlagLevel, ItemType, Questionnaire
+from tests.batch_helpers import csv_text, records, run_text
 from tests.conftest import CRITERIA, NO_SIGNS, full_answers
 
 # -- section 2: the item contract ------------------------------------------------------------
@@ -93,6 +94,26 @@ def test_every_item_but_use_12m_can_be_declined(questionnaire: Questionnaire) ->
         assert item.allow_decline == (item.id != "use_12m"), item.id
     with pytest.raises(AnswerError, match="use_12m: 'declined' is not an allowed answer"):
         score(questionnaire, {"use_12m": "declined"})
+
+
+@pytest.mark.parametrize("freq", [None, "declined"])
+def test_frequency_is_absent_not_zero_when_unanswered_or_declined(
+    questionnaire: Questionnaire, freq: str | None
+) -> None:
+    """CONTENT.md section 3: 0 means "not at all", so a skipped or declined frequency has
+    no frequency at all, in `score()` and in the batch scorer alike."""
+    answers = full_answers(freq_3m=freq)
+    if freq is None:
+        del answers["freq_3m"]
+    result = score(questionnaire, answers)
+    assert result.frequency is None
+    assert result.criteria_count == 0  # a count over several questions stays a count
+    assert "freq_3m" in result.missing
+    header = list(answers)
+    cells = [";".join(v) if isinstance(v, list) else str(v) for v in answers.values()]
+    text, _ = run_text(questionnaire, csv_text(header, [cells]), None)
+    (row,) = records(text)
+    assert (row["status"], row["frequency"], row["criteria_count"]) == ("ok", None, 0)
 
 
 def test_frequency_weights_are_ordinal(questionnaire: Questionnaire) -> None:

@@ -376,9 +376,12 @@ class Scorer:
             (b.id for b in self.questionnaire.band_rule.bands if b.when and b.when.evaluate(ctx)),
             None,
         )
+        # A score exists when one of its items is asked; a one-item score (an ordinal)
+        # only when that item is answered too (`score()` says why).
         present = [
-            any(asked >> self.index[m] & 1 for m in sc.items) for sc in self.questionnaire.scores
+            sum(1 << self.index[m] for m in sc.items) & asked for sc in self.questionnaire.scores
         ]
+        single = [len(sc.items) == 1 for sc in self.questionnaire.scores]
         flag_bits = 0
         for bit, cond in self._joint:
             if cond.evaluate(ctx):
@@ -387,9 +390,10 @@ class Scorer:
         max_missing = self.questionnaire.band_rule.max_missing
 
         def outcome(key: int) -> Outcome:
-            unanswered = asked & ~(key >> n)
+            given = key >> n
+            unanswered = asked & ~given
             scores = [
-                key >> offset & mask if present[k] else None
+                key >> offset & mask if present[k] & given or present[k] and not single[k] else None
                 for k, (offset, mask) in enumerate(self._score_fields)
             ]
             band, lower = fixed_band, False

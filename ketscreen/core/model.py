@@ -92,7 +92,10 @@ class Section:
 
 @dataclass(frozen=True)
 class Score:
-    """A sum of the weights of the answered items in `items`."""
+    """A sum of the weights of the answered items in `items`; absent when none is asked.
+
+    A score of one item is that answer's weight (an ordinal): absent when the item is
+    unanswered or declined too, never 0, which is an answer ("not at all")."""
 
     id: str
     label: str

@@ -178,7 +178,9 @@ def score(
     counted: dict[str, list[str]] = {}
     for sc in questionnaire.scores:
         members = [i for i in sc.items if i in asked_set]
-        if not members:
+        if not members or (len(sc.items) == 1 and members[0] not in given):
+            # Not asked; or a one-item score (the weight of one answer, an ordinal) whose
+            # item is unanswered or declined: absent, never 0, which is an answer.
             scores[sc.id] = None
             continue
         total = 0
