@@ -140,32 +140,42 @@ def test_skip_logic_is_enable_when(fhir_q: dict[str, Any]) -> None:
     assert "enableWhen" not in items["self_harm"]
 
 
-def test_calculated_scores_are_read_only_with_expressions(fhir_q: dict[str, Any]) -> None:
-    items = by_link(fhir_q)
-    count = items["result.criteria_count"]
-    assert (count["type"], count["readOnly"]) == ("integer", True)
-    expression = count["extension"][0]
-    assert expression["url"] == EXT_CALCULATED
-    assert expression["valueExpression"]["expression"].startswith("%resource.repeat(item)")
-    assert items["result.band"]["readOnly"] is True
+def test_the_whole_result_is_calculated_visible_and_read_only(fhir_q: dict[str, Any]) -> None:
+    """A form filler computes and shows every result item itself: alerts first; scores sum
+    the answer weights (SDC `weight()`), never count one code."""
+    result = next(item for item in fhir_q["item"] if item["linkId"] == "result")
+    links = [item["linkId"] for item in result["item"]]
+    assert links[:2] == ["result.top_flag_level", "result.flags"]
+    assert {"result.band", "result.lower_bound", "result.criteria_count"} <= set(links)
+    for item in result["item"]:
+        assert item["readOnly"] is True
+        urls = [ext["url"] for ext in item["extension"]]
+        assert EXT_CALCULATED in urls, item["linkId"]
+        assert not any(url.endswith("questionnaire-hidden") for url in urls), item["linkId"]
+    variables = {
+        ext["valueExpression"]["name"]: ext["valueExpression"]["expression"]
+        for ext in result["extension"]
+    }
+    assert "weight()" in variables["scoreCriteriaCount"]
+    assert "count()" not in variables["scoreCriteriaCount"]
+    count = by_link(fhir_q)["result.criteria_count"]
+    assert count["extension"][0]["valueExpression"]["expression"] == "%scoreCriteriaCount"
 
 
-@pytest.mark.parametrize("index", range(8))
-def test_calculated_expressions_give_our_scores(
-    questionnaire: Questionnaire, fhir_q: dict[str, Any], index: int
+def test_weights_only_on_the_questions_a_score_uses(
+    questionnaire: Questionnaire, fhir_q: dict[str, Any]
 ) -> None:
-    """Evaluate the exported FHIRPath with an independent engine on an exported response."""
-    example = questionnaire.examples[index % len(questionnaire.examples)]
-    result = score(questionnaire, dict(example.answers), scored_at=WHEN)
-    response = response_to_fhir(questionnaire, result)
-    items = by_link(fhir_q)
-    for sc in questionnaire.scores:
-        item = items[f"result.{sc.id}"]
-        expression = item["extension"][0]["valueExpression"]["expression"]
-        enabled = enable_when_holds(item, response)
-        value = evaluate(response, expression) if enabled else None
-        expected = result.scores[sc.id]
-        assert value == (None if expected is None else [expected]), (example.name, sc.id)
+    """A filler may show weights ("No - 0"): only scored questions carry them."""
+    scored = {item for sc in questionnaire.scores for item in sc.items}
+    found = by_link(fhir_q)
+    for item_id in questionnaire.items:
+        weighted = any(
+            ext["url"] == EXT_ITEM_WEIGHT
+            for option in found[item_id]["answerOption"]
+            for ext in option.get("extension", [])
+        )
+        assert weighted == (item_id in scored), item_id
+    assert "urine_blood" not in scored and "craving" in scored
 
 
 def test_export_of_a_custom_questionnaire_with_every_condition(
@@ -529,6 +539,7 @@ def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire
         id="ketamine_custom",
         items=items,
         scores=(
+            *questionnaire.scores,
             Score("always", "Always there", ("use_12m", "craving")),
             Score("mixed", "Mixed rules", ("freq_3m", "craving")),
             Score("nothing", "No weights", ("use_12m",)),
@@ -544,9 +555,14 @@ def test_scores_and_flags_of_a_custom_questionnaire(questionnaire: Questionnaire
     mixed = found["result.mixed"]
     assert mixed["enableBehavior"] == "any"
     assert [w["question"] for w in mixed["enableWhen"]] == ["use_12m", "freq_3m", "freq_3m"]
-    expression = mixed["extension"][0]["valueExpression"]["expression"]
-    assert "where(linkId = 'freq_3m').answer.value.where(code = 'daily').count() * 4" in expression
-    assert found["result.nothing"]["extension"][0]["valueExpression"]["expression"] == "0"
+    group = next(item for item in resource["item"] if item["linkId"] == "result")
+    variables = {
+        ext["valueExpression"]["name"]: ext["valueExpression"]["expression"]
+        for ext in group["extension"]
+    }
+    assert "linkId in ('freq_3m' | 'craving')" in variables["scoreMixed"]
+    assert variables["scoreMixed"].endswith(".weight().aggregate($total + $this, 0)")
+    assert variables["scoreNothing"].endswith(".weight()")
     assert "result.flags" not in found
     FhirQuestionnaire.model_validate(resource)
 

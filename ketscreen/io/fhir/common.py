@@ -30,6 +30,7 @@ EXT_DATA_ABSENT = _CORE + "data-absent-reason"
 EXT_CALCULATED = _SDC + "sdc-questionnaire-calculatedExpression"
 EXT_ENABLE_WHEN_EXPRESSION = _SDC + "sdc-questionnaire-enableWhenExpression"
 EXT_SHORT_TEXT = _SDC + "sdc-questionnaire-shortText"
+EXT_VARIABLE = _CORE + "variable"
 EXT_PROVENANCE = BASE + "/StructureDefinition/scoring-provenance"
 
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"

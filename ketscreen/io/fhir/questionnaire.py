@@ -2,8 +2,10 @@
 
 - linkIds are our item ids; each section is a `group` (linkId `section.<id>`).
 - Every item is a `choice` (yes/no too, so that it can carry weights and "prefer not to
-  say"); answer options are codings in the code system `answer_system(q)`, with the
-  weight both as `itemWeight` and as the older `ordinalValue`.
+  say"), shown as radio buttons (check boxes when several answers are allowed), coded
+  (`item.code`) in `item_system(q)`; answer options are codings in the code system
+  `answer_system(q)`, with the weight both as `itemWeight` and as the older
+  `ordinalValue` on the items a score uses, and on no other (a filler may show it).
 - "Prefer not to say" is one more answer option: the HL7 data-absent-reason code
   `asked-declined`, with no weight (it counts as unanswered), exclusive in multi-select
   items. A receiving system understands it without knowing our code system.
@@ -11,18 +13,19 @@
   anything else (nested all/any, "not answered") becomes an SDC `enableWhenExpression`.
   Our rule "declined counts as unanswered" is kept exactly: conditions are written as
   "the answer is one of these codes", never with `exists` or `!=`.
-- A final group `result` holds the scores as read-only integer items with an SDC
-  `calculatedExpression` (so an SDC form filler computes them itself), and the band,
-  the lower-bound mark and the flags as read-only hidden items that ketscreen fills in.
+- A final group `result` holds the whole result as read-only, visible items with SDC
+  `calculatedExpression`s, so an SDC form filler computes and shows it live: the most
+  urgent alert level and the alerts first, then the scores, the band and the
+  lower-bound mark. The expressions are generated from the questionnaire's rules and
+  state them exactly (`ketscreen.io.fhir.expressions`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ketscreen.core.conditions import AllOf, AnyOf, Condition, ItemCondition
-from ketscreen.core.model import DECLINED, Choice, Item, ItemType, Questionnaire, Score
+from ketscreen.core.model import DECLINED, Choice, Item, ItemType, Questionnaire
 from ketscreen.core.scoring import NOT_ASSESSED
 from ketscreen.io.fhir.common import (
     ASKED_DECLINED,
@@ -31,12 +34,12 @@ from ketscreen.io.fhir.common import (
     DISCLAIMER,
     EXT_CALCULATED,
     EXT_ENABLE_WHEN_EXPRESSION,
-    EXT_HIDDEN,
     EXT_ITEM_CONTROL,
     EXT_ITEM_WEIGHT,
     EXT_OPTION_EXCLUSIVE,
     EXT_ORDINAL_VALUE,
     EXT_SHORT_TEXT,
+    EXT_VARIABLE,
     FLAGS_LINK,
     ITEM_CONTROL_SYSTEM,
     LEVEL_SYSTEM,
@@ -48,9 +51,29 @@ from ketscreen.io.fhir.common import (
     answer_system,
     band_system,
     flag_system,
+    item_system,
     questionnaire_url,
     score_link,
     section_link,
+)
+from ketscreen.io.fhir.expressions import (
+    VARIABLE_BAND,
+    VARIABLE_TOP_LEVEL,
+    VARIABLE_UNANSWERED,
+    asked_condition,
+    band_expression,
+    band_item_expression,
+    check_variables,
+    fhirpath,
+    flag_order,
+    flags_item_expression,
+    lower_bound_expression,
+    score_expression,
+    score_variable,
+    top_level_expression,
+    top_level_item_expression,
+    true_codes,
+    unanswered_expression,
 )
 
 DECLINED_LABEL = "Prefer not to say"
@@ -116,11 +139,21 @@ def questionnaire_to_fhir(q: Questionnaire) -> dict[str, Any]:
 
 
 def _question(q: Questionnaire, item: Item, on_group: Condition | None) -> dict[str, Any]:
+    control = "check-box" if item.type is ItemType.MULTI else "radio-button"
     entry: dict[str, Any] = {
         "linkId": item.id,
+        "code": [{"system": item_system(q), "code": item.id, "display": item.short}],
         "text": item.text,
         "type": "choice",
-        "extension": [{"url": EXT_SHORT_TEXT, "valueString": item.short}],
+        "extension": [
+            {"url": EXT_SHORT_TEXT, "valueString": item.short},
+            {
+                "url": EXT_ITEM_CONTROL,
+                "valueCodeableConcept": {
+                    "coding": [{"system": ITEM_CONTROL_SYSTEM, "code": control}]
+                },
+            },
+        ],
     }
     if item.required:
         entry["required"] = True
@@ -128,7 +161,8 @@ def _question(q: Questionnaire, item: Item, on_group: Condition | None) -> dict[
         entry["repeats"] = True
     if item.enable_when != on_group:
         entry.update(enable_when(q, item.enable_when))
-    options = [_option(q, item, choice) for choice in item.choices]
+    scored = any(item.id in sc.items for sc in q.scores)
+    options = [_option(q, item, choice, weighted=scored) for choice in item.choices]
     if item.allow_decline:
         declined: dict[str, Any] = {"valueCoding": declined_coding()}
         if item.type is ItemType.MULTI:
@@ -154,9 +188,11 @@ def _question(q: Questionnaire, item: Item, on_group: Condition | None) -> dict[
     return entry
 
 
-def _option(q: Questionnaire, item: Item, choice: Choice) -> dict[str, Any]:
+def _option(q: Questionnaire, item: Item, choice: Choice, *, weighted: bool) -> dict[str, Any]:
+    """An answer option; with its weight only when a score uses the item (a form filler
+    may show weights to the person: "No - 0")."""
     option: dict[str, Any] = {}
-    if choice.weight is not None:
+    if weighted and choice.weight is not None:
         option["extension"] = [
             {"url": EXT_ITEM_WEIGHT, "valueDecimal": choice.weight},
             {"url": EXT_ORDINAL_VALUE, "valueDecimal": choice.weight},
@@ -166,16 +202,6 @@ def _option(q: Questionnaire, item: Item, choice: Choice) -> dict[str, Any]:
 
 
 # -- skip logic -------------------------------------------------------------------------
-
-
-def _true_codes(q: Questionnaire, cond: ItemCondition) -> tuple[str, ...] | None:
-    """The codes for which `cond` holds, or None for `answered: false` (no code does)."""
-    codes = q.items[cond.item].codes
-    if cond.op == "answered":
-        return codes if cond.answered else None
-    if cond.op in ("not_equals", "not_in"):
-        return tuple(c for c in codes if c not in cond.values)
-    return cond.values  # equals, in, contains
 
 
 def enable_when(q: Questionnaire, cond: Condition | None) -> dict[str, Any]:
@@ -200,7 +226,7 @@ def enable_when(q: Questionnaire, cond: Condition | None) -> dict[str, Any]:
 
 
 def _atoms(q: Questionnaire, cond: ItemCondition) -> list[dict[str, Any]] | None:
-    codes = _true_codes(q, cond)
+    codes = true_codes(q, cond)
     if codes is None:
         return None
     item = q.items[cond.item]
@@ -230,101 +256,84 @@ def _flat(q: Questionnaire, cond: Condition) -> tuple[list[dict[str, Any]], str]
     return None
 
 
-def _answers_path(item_id: str) -> str:
-    return f"%resource.repeat(item).where(linkId = '{item_id}').answer.value"
-
-
-def _code_set(codes: Sequence[str]) -> str:
-    return " | ".join(f"'{code}'" for code in codes)
-
-
-def fhirpath(q: Questionnaire, cond: Condition) -> str:
-    """`cond` as a FHIRPath boolean over the QuestionnaireResponse (`%resource`).
-
-    `repeat(item)` reaches answers at any depth, so grouping does not matter.
-    """
-    if isinstance(cond, ItemCondition):
-        all_codes = _code_set(q.items[cond.item].codes)
-        codes = _true_codes(q, cond)
-        if codes is None:
-            return f"{_answers_path(cond.item)}.where(code in ({all_codes})).exists().not()"
-        if not codes:
-            return "false"
-        return f"{_answers_path(cond.item)}.where(code in ({_code_set(codes)})).exists()"
-    if not isinstance(cond, (AllOf, AnyOf)):
-        raise FhirError("band and flag conditions cannot be used for skip logic")
-    joiner = " and " if isinstance(cond, AllOf) else " or "
-    return "(" + joiner.join(fhirpath(q, part) for part in cond.parts) + ")"
-
-
 # -- scores and result ----------------------------------------------------------------------
 
 
-def score_expression(q: Questionnaire, sc: Score) -> str:
-    """FHIRPath for a score: the sum of the weights of the chosen answers.
+def _calculated(description: str, expression: str) -> dict[str, Any]:
+    return {
+        "url": EXT_CALCULATED,
+        "valueExpression": {
+            "description": description,
+            "language": "text/fhirpath",
+            "expression": expression,
+        },
+    }
 
-    Written with plain `count()`s of codes rather than the SDC `weight()`/`ordinal()`
-    functions, which not every FHIRPath engine has. Each (code, weight) pair is one term
-    over every member item that gives that code that weight.
-    """
-    by_pair: dict[tuple[str, int], list[str]] = {}
-    for item_id in sc.items:
-        for choice in q.items[item_id].choices:
-            if choice.weight:
-                by_pair.setdefault((choice.code, choice.weight), []).append(item_id)
-    terms = []
-    for (code, weight), members in by_pair.items():
-        links = (
-            f"linkId = '{members[0]}'" if len(members) == 1 else f"linkId in ({_code_set(members)})"
+
+def _variable(name: str, description: str, expression: str) -> dict[str, Any]:
+    return {
+        "url": EXT_VARIABLE,
+        "valueExpression": {
+            "name": name,
+            "description": description,
+            "language": "text/fhirpath",
+            "expression": expression,
+        },
+    }
+
+
+def _variables(q: Questionnaire) -> list[dict[str, Any]]:
+    """The result's building blocks, in the order they depend on each other."""
+    check_variables(q)
+    rule = q.band_rule
+    found = [
+        _variable(
+            score_variable(sc),
+            f"{sc.label}: the sum of the weights of the chosen answers",
+            score_expression(q, sc),
         )
-        term = f"%resource.repeat(item).where({links}).answer.value.where(code = '{code}').count()"
-        terms.append(term if weight == 1 else f"{term} * {weight}")
-    return " + ".join(terms) or "0"
-
-
-def _score_condition(q: Questionnaire, sc: Score) -> Condition | None:
-    """When the score exists at all: when at least one of its items is asked."""
-    conditions = []
-    for item_id in sc.items:
-        cond = q.items[item_id].enable_when
-        if cond is None:
-            return None
-        if cond not in conditions:
-            conditions.append(cond)
-    return conditions[0] if len(conditions) == 1 else AnyOf(tuple(conditions))
+        for sc in q.scores
+    ]
+    found.append(
+        _variable(
+            VARIABLE_UNANSWERED,
+            f"How many questions of score {rule.score} were asked but not answered",
+            unanswered_expression(q),
+        )
+    )
+    found.append(_variable(VARIABLE_BAND, "The code of the result band", band_expression(q)))
+    found.append(
+        _variable(
+            VARIABLE_TOP_LEVEL,
+            f"The most urgent alert level; {NOT_ASSESSED} when a safety question has no answer",
+            top_level_expression(q),
+        )
+    )
+    return found
 
 
 def _result_group(q: Questionnaire) -> dict[str, Any]:
+    """The result, computed by an SDC form filler with ketscreen's own rules (exactly:
+    see `expressions`), shown read-only, alerts first."""
     children: list[dict[str, Any]] = []
     for sc in q.scores:
         entry: dict[str, Any] = {
             "linkId": score_link(sc.id),
             "text": sc.label,
             "type": "integer",
-            "extension": [
-                {
-                    "url": EXT_CALCULATED,
-                    "valueExpression": {
-                        "description": f"{sc.label}: the sum of the answer weights",
-                        "language": "text/fhirpath",
-                        "expression": score_expression(q, sc),
-                    },
-                }
-            ],
+            "extension": [_calculated(sc.label, f"%{score_variable(sc)}")],
             "readOnly": True,
         }
-        condition = _score_condition(q, sc)
-        extra = enable_when(q, condition)
+        extra = enable_when(q, asked_condition(q, sc.items))
         entry["extension"] += extra.pop("extension", [])
         entry.update(extra)
         children.append(entry)
-    hidden = [{"url": EXT_HIDDEN, "valueBoolean": True}]
     children.append(
         {
             "linkId": BAND_LINK,
             "text": BAND_TEXT,
             "type": "choice",
-            "extension": hidden,
+            "extension": [_calculated("The result band", band_item_expression())],
             "readOnly": True,
             "answerOption": [
                 {"valueCoding": {"system": band_system(q), "code": b.id, "display": b.label}}
@@ -337,16 +346,22 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
             "linkId": LOWER_BOUND_LINK,
             "text": LOWER_BOUND_TEXT,
             "type": "boolean",
-            "extension": hidden,
+            "extension": [
+                _calculated(
+                    "True when some questions of the band's score were not answered",
+                    lower_bound_expression(q),
+                )
+            ],
             "readOnly": True,
         }
     )
+    levels = sorted(q.levels.items(), key=lambda pair: pair[0].rank)
     children.append(
         {
             "linkId": TOP_LEVEL_LINK,
             "text": TOP_LEVEL_TEXT,
             "type": "choice",
-            "extension": hidden,
+            "extension": [_calculated("The most urgent alert level", top_level_item_expression())],
             "readOnly": True,
             "answerOption": [
                 *(
@@ -357,7 +372,7 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
                             "display": info.label,
                         }
                     }
-                    for lv, info in q.levels.items()
+                    for lv, info in levels
                 ),
                 {
                     "valueCoding": {
@@ -370,17 +385,26 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
         }
     )
     if q.flags:  # FHIR JSON allows no empty lists, so no flags means no flags item
+        rules = {rule.id: rule for rule in q.flags}
         children.append(
             {
                 "linkId": FLAGS_LINK,
                 "text": FLAGS_TEXT,
                 "type": "choice",
-                "extension": hidden,
+                "extension": [
+                    _calculated("Every alert raised, most urgent first", flags_item_expression(q))
+                ],
                 "readOnly": True,
                 "repeats": True,
                 "answerOption": [
-                    {"valueCoding": {"system": flag_system(q), "code": f.id, "display": f.label}}
-                    for f in q.flags
+                    {
+                        "valueCoding": {
+                            "system": flag_system(q),
+                            "code": fid,
+                            "display": rules[fid].label,
+                        }
+                    }
+                    for fid in flag_order(q)
                 ],
             }
         )
@@ -388,5 +412,6 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
         "linkId": RESULT_GROUP,
         "text": RESULT_TITLE,
         "type": "group",
+        "extension": _variables(q),
         "item": alerts_first(children),
     }
