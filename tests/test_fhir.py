@@ -32,6 +32,7 @@ from ketscreen.io.fhir import (
     read_response,
     response_to_fhir,
     responses_from_fhir,
+    verify_scores,
 )
 from ketscreen.io.fhir.common import (
     ASKED_DECLINED,
@@ -45,7 +46,7 @@ from ketscreen.io.fhir.common import (
 )
 from ketscreen.io.fhir.questionnaire import enable_when, fhirpath
 from tests.conftest import full_answers
-from tests.fhir_helpers import by_link, enable_when_holds, evaluate, walk
+from tests.fhir_helpers import by_link, evaluate, walk
 
 WHEN = "2026-11-21T10:00:00Z"
 OURS = "https://ketscreen.example/fhir/CodeSystem/ketamine"
@@ -511,7 +512,8 @@ def test_compare_scores_reports_every_disagreement(
         "criteria_count: stored 6, recomputed 1",
         "band: stored severe, recomputed low",
     ]
-    # missing result items count as empty; flags and booleans are shown plainly
+    # once a band is stored, result items left out count as empty (ketscreen and the
+    # exported expressions leave them out when empty); flags and booleans shown plainly
     stored = {"band": "low", "flags": ["injecting"], "lower_bound": True}
     assert compare_scores(result, stored) == [
         "criteria_count: stored none, recomputed 1",
@@ -520,7 +522,20 @@ def test_compare_scores_reports_every_disagreement(
         "lower_bound: stored true, recomputed false",
         "flags: stored injecting, recomputed none",
     ]
-    assert compare_scores(result, {}) == ["the response stores no scores to verify"]
+    # what a response does not store at all is recomputed and reported, not a disagreement
+    assert compare_scores(result, {}) == []
+    assert verify_scores(result, {}).unstored == (
+        "criteria_count",
+        "warning_signs",
+        "frequency",
+        "band",
+        "lower_bound",
+        "top_flag_level",
+        "flags",
+    )
+    only_counts = verify_scores(result, {"criteria_count": 1, "warning_signs": 3})
+    assert only_counts.problems == ["warning_signs: stored 3, recomputed 1"]
+    assert "band" in only_counts.unstored and "criteria_count" not in only_counts.unstored
     # a batch row's values (only these keys are compared; flags may be a tuple)
     row = {"criteria_count": 1, "band": "low", "flags": ("injecting", "k_hole")}
     assert compare_scores(row, stored) == [

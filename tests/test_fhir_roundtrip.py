@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from hypothesis import given, settings
@@ -60,9 +59,7 @@ def _examples(version: str, count: int) -> list[Any]:
     return [(version, example.name) for example in list(picked.values())[:count]]
 
 
-@pytest.mark.parametrize(
-    ("version", "name"), [*_examples("1.0.0", 2), *_examples("1.1.0", 3)]
-)
+@pytest.mark.parametrize(("version", "name"), [*_examples("1.0.0", 2), *_examples("1.1.0", 3)])
 def test_exported_expressions_compute_the_whole_result(version: str, name: str) -> None:
     """What an SDC form filler computes from the exported expressions (scores, band,
     lower bound, top flag level, alerts in order) is what ketscreen computes: here with

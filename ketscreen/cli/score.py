@@ -91,6 +91,15 @@ def score_command(
             "ones; a response that disagrees is invalid, with every difference named.",
         ),
     ] = False,
+    accept_unversioned: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unversioned",
+            help="FHIR input: read a response whose questionnaire names no |version with "
+            "the version given by --version (or --questionnaire). Without it such a "
+            "response is invalid: ketscreen cannot tell which version it answers.",
+        ),
+    ] = False,
     raw_csv: Annotated[
         bool,
         typer.Option(
@@ -184,7 +193,13 @@ def score_command(
         delimiter=split,
         jobs=jobs,
         raw_csv=raw_csv,
+        accept_unversioned=accept_unversioned,
     )
+    if accept_unversioned and version is None and questionnaire is None:
+        raise UsageProblem(
+            "--accept-unversioned reads responses that name no version with the version "
+            "you choose; add --version VERSION (or --questionnaire FILE)"
+        )
     loaded = load_questionnaire(questionnaire, version=version)
     versions = VersionSet.of(
         loaded,
@@ -261,6 +276,19 @@ def summary_lines(summary: Summary, questionnaire: Questionnaire) -> list[str]:
         "Top flag level: "
         + counts([level.value for level in FlagLevel] + [NOT_ASSESSED, "none"], summary.levels),
     ]
+    if summary.verified:
+        lines.append(f"Verified {summary.verified:,} stored result(s) against the recomputed ones.")
+        for key, count in sorted(summary.unstored.items()):
+            lines.append(
+                f"  {count:,} of {summary.verified:,} do not store {key}: recomputed, not compared."
+            )
+    if summary.noted:
+        lines.append(
+            f"Read with a warning: {summary.noted:,} record(s)"
+            + (f" (the first {len(summary.notes)})" if summary.noted > len(summary.notes) else "")
+            + ":"
+        )
+        lines.extend(f"  {note}" for note in summary.notes)
     if summary.problems:
         shown = len(summary.problems)
         lines.append(

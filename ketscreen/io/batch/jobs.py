@@ -37,7 +37,7 @@ from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
 from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
 from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY, VersionSet
 from ketscreen.io.batch.writers import writer_for
-from ketscreen.io.fhir import compare_scores, responses_from_fhir
+from ketscreen.io.fhir import responses_from_fhir, verify_scores
 
 PROBLEMS_KEPT = 10
 """Invalid records quoted per job (the summary shows the first ones)."""
@@ -117,6 +117,14 @@ class JobResult:
     problems: list[str]
     unknown: dict[str, set[str]] = field(default_factory=dict)
     """Keys that are not items, per input (JSON records), for one warning each."""
+    notes: list[str] = field(default_factory=list)
+    """Records read in a way they did not say exactly (FHIR), the first PROBLEMS_KEPT."""
+    noted: int = 0
+    """How many such records."""
+    unstored: Counter[str] = field(default_factory=Counter)
+    """--verify: how many responses do not store each result key (recomputed)."""
+    verified: int = 0
+    """--verify: how many responses were compared."""
 
 
 @contextlib.contextmanager
@@ -185,6 +193,7 @@ class Processor:
         errors: OutputFormat | None = None,
         verify: bool = False,
         raw_csv: bool = False,
+        accept_unversioned: bool = False,
     ) -> None:
         versions = (
             questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
@@ -192,6 +201,11 @@ class Processor:
         self.versions = versions
         self.questionnaire = versions.default
         self.verify = verify
+        self.accept_unversioned = accept_unversioned
+        self._notes: list[str] = []
+        self._noted = 0
+        self._unstored: Counter[str] = Counter()
+        self._verified_count = 0
         # FHIR output writes each record's answers, which only the explained rows carry.
         self._explain = explain or output is OutputFormat.FHIR
         self.scorer = Scorer(self.questionnaire, explain=self._explain)
@@ -235,7 +249,15 @@ class Processor:
                 rows = self.session_rows(job, unknown)
             if self.verify and not isinstance(job, FhirJob):
                 rows = [_unverifiable(row) for row in rows]
-            return self.result(rows, unknown)
+            result = self.result(rows, unknown)
+        result.notes, result.noted, result.unstored, result.verified = (
+            self._notes,
+            self._noted,
+            self._unstored,
+            self._verified_count,
+        )
+        self._notes, self._noted, self._unstored, self._verified_count = [], 0, Counter(), 0
+        return result
 
     def result(self, rows: list[Row], unknown: dict[str, set[str]]) -> JobResult:
         bands = Counter(map(itemgetter(3), rows))
@@ -632,13 +654,21 @@ class Processor:
         groups: dict[str, tuple[Questionnaire, list[Any]]] = {}
         extra: dict[int, Row] = {}
         responses = responses_from_fhir(
-            self.questionnaire, job.document, job.source, versions=self.versions.all
+            self.questionnaire,
+            job.document,
+            job.source,
+            versions=self.versions.all,
+            accept_unversioned=self.accept_unversioned,
         )
         for position, record in enumerate(responses):
             rid = record.respondent_id or ""
             if record.error is not None:
                 extra[position] = invalid_row(rid, record.source, f"{who(rid)}: {record.error}")
                 continue
+            if record.warnings:
+                self._noted += 1
+                if len(self._notes) < PROBLEMS_KEPT:
+                    self._notes.append(f"{record.source}: {who(rid)}: {'; '.join(record.warnings)}")
             q = self.versions.get(record.version) or self.questionnaire
             groups.setdefault(q.version, (q, []))[1].append((position, record))
         out: dict[int, Row] = dict(extra)
@@ -655,34 +685,37 @@ class Processor:
             )
             if self.verify:
                 scored = [
-                    _verified(row, r.stored) for row, (_, r) in zip(scored, entries, strict=True)
+                    self._verified(row, r.stored)
+                    for row, (_, r) in zip(scored, entries, strict=True)
                 ]
             out.update(zip([p for p, _ in entries], scored, strict=True))
         return [out[k] for k in sorted(out)]
 
-
-def _verified(row: Row, stored: dict[str, Any]) -> Row:
-    """The row, or an invalid one naming every way the stored scores differ from it."""
-    if row.status is not STATUS_OK:
-        return row
-    recomputed = {
-        "criteria_count": row.criteria_count,
-        "warning_signs": row.warning_signs,
-        "frequency": row.frequency,
-        "band": row.band,
-        "lower_bound": row.lower_bound,
-        "top_flag_level": row.top_flag_level,
-        "flags": row.flags,
-    }
-    problems = compare_scores(recomputed, stored)
-    if not problems:
-        return row
-    return invalid_row(
-        row.respondent_id,
-        row.source,
-        f"{who(row.respondent_id)}: stored scores disagree with ketscreen's: "
-        + "; ".join(problems),
-    )
+    def _verified(self, row: Row, stored: dict[str, Any]) -> Row:
+        """The row, or an invalid one naming every way the stored scores differ from it.
+        What the response does not store is recomputed and counted in `_unstored`."""
+        if row.status is not STATUS_OK:
+            return row
+        recomputed = {
+            "criteria_count": row.criteria_count,
+            "warning_signs": row.warning_signs,
+            "frequency": row.frequency,
+            "band": row.band,
+            "lower_bound": row.lower_bound,
+            "top_flag_level": row.top_flag_level,
+            "flags": row.flags,
+        }
+        problems, unstored = verify_scores(recomputed, stored)
+        self._verified_count += 1
+        self._unstored.update(unstored)
+        if not problems:
+            return row
+        return invalid_row(
+            row.respondent_id,
+            row.source,
+            f"{who(row.respondent_id)}: stored scores disagree with ketscreen's: "
+            + "; ".join(problems),
+        )
 
 
 def _unverifiable(row: Row) -> Row:

@@ -61,6 +61,9 @@ class Options:
     """Worker processes; 0 chooses by input size and processor count."""
     raw_csv: bool = False
     """CSV output cells exactly as read: no quote before a formula start (`--raw-csv`)."""
+    accept_unversioned: bool = False
+    """FHIR input: a `questionnaire` canonical without `|version` is read with the one
+    version chosen (`--accept-unversioned`), instead of being invalid."""
 
 
 @dataclass
@@ -72,6 +75,13 @@ class Summary:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    notes: list[str] = field(default_factory=list)
+    """Records read in a way they did not say exactly (the first 10)."""
+    noted: int = 0
+    verified: int = 0
+    """--verify: responses compared with their stored result."""
+    unstored: Counter[str] = field(default_factory=Counter)
+    """--verify: per result key, how many responses did not store it (recomputed)."""
 
     def add(self, result: JobResult) -> None:
         self.records += result.records
@@ -81,6 +91,10 @@ class Summary:
         room = 10 - len(self.problems)
         if room > 0:
             self.problems.extend(result.problems[:room])
+        self.notes.extend(result.notes[: max(0, 10 - len(self.notes))])
+        self.noted += result.noted
+        self.verified += result.verified
+        self.unstored.update(result.unstored)
 
 
 def available_cpus() -> int:
@@ -213,6 +227,7 @@ def run_batch(
         options.errors,
         options.verify,
         options.raw_csv,
+        options.accept_unversioned,
     )
     try:
         for result in _results(all_jobs(), summary.workers, setup):
@@ -322,7 +337,7 @@ def _open(source: Source) -> BinaryIO:
         raise KetscreenError(f"{source.name}: cannot be read ({exc.strerror})") from None
 
 
-Setup = tuple[VersionSet, OutputFormat, bool, "OutputFormat | None", bool, bool]
+Setup = tuple[VersionSet, OutputFormat, bool, "OutputFormat | None", bool, bool, bool]
 
 
 def _results(jobs: Iterable[Job], workers: int, setup: Setup) -> Iterator[JobResult]:
@@ -388,9 +403,15 @@ def _quiet_resource_tracker() -> None:
 
 
 def _processor(setup: Setup) -> Processor:
-    questionnaire, output, explain, errors, verify, raw_csv = setup
+    questionnaire, output, explain, errors, verify, raw_csv, unversioned = setup
     return Processor(
-        questionnaire, output, explain=explain, errors=errors, verify=verify, raw_csv=raw_csv
+        questionnaire,
+        output,
+        explain=explain,
+        errors=errors,
+        verify=verify,
+        raw_csv=raw_csv,
+        accept_unversioned=unversioned,
     )
 
 

@@ -19,6 +19,7 @@ from ketscreen.io.fhir.read import (
     read_response,
     responses_from_fhir,
     result_values,
+    verify_scores,
 )
 from ketscreen.io.fhir.response import bundle, response_to_fhir
 
@@ -36,4 +37,5 @@ __all__ = [
     "response_to_fhir",
     "responses_from_fhir",
     "result_values",
+    "verify_scores",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ketscreen.core.compiled import field_name
-from ketscreen.core.model import DECLINED, Item, Questionnaire
+from ketscreen.core.model import DECLINED, Item, ItemType, Questionnaire
 from ketscreen.core.normalize import Answers, normalize_answers
 from ketscreen.core.scoring import Result
 from ketscreen.errors import KetscreenError, quote_value
@@ -62,6 +62,8 @@ class FhirRecord(NamedTuple):
     error: KetscreenError | None = None
     version: str | None = None
     """The questionnaire version that read the answers."""
+    warnings: tuple[str, ...] = ()
+    """What was read in a way the response did not say exactly (no personal data)."""
 
 
 def is_fhir(data: object) -> bool:
@@ -75,15 +77,17 @@ def responses_from_fhir(
     source: str = "<input>",
     *,
     versions: Sequence[Questionnaire] = (),
+    accept_unversioned: bool = False,
 ) -> Iterator[FhirRecord]:
     """Every QuestionnaireResponse in `data` (one, or a Bundle of them), in order.
 
     Each response is read with the version its `questionnaire` canonical names, when it
-    is `q` or one of `versions`; a response without a version is read with `q`.
+    is `q` or one of `versions`. A canonical without `|version` is refused, unless
+    `accept_unversioned` (the caller chose one version, `q`): then it is read with `q`.
     """
     kind = data.get("resourceType") if isinstance(data, dict) else None
     if kind == "QuestionnaireResponse":
-        yield _record(_version_for(q, versions, data), data, source)
+        yield _record(_version_for(q, versions, data), data, source, accept_unversioned)
         return
     if kind != "Bundle" or not isinstance(data, dict):
         found = f"resourceType {_quoted(kind)}" if kind else "no FHIR resourceType"
@@ -95,7 +99,12 @@ def responses_from_fhir(
         raise FhirError(f"{source}: Bundle.entry must be a list")
     for number, entry in enumerate(entries, start=1):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        yield _record(_version_for(q, versions, resource), resource, f"{source}:entry {number}")
+        yield _record(
+            _version_for(q, versions, resource),
+            resource,
+            f"{source}:entry {number}",
+            accept_unversioned,
+        )
 
 
 def _version_for(
@@ -113,13 +122,18 @@ def _version_for(
     return q
 
 
-def _record(q: Questionnaire, resource: object, where: str) -> FhirRecord:
+def _record(q: Questionnaire, resource: object, where: str, accept_unversioned: bool) -> FhirRecord:
     respondent = respondent_of(resource)
+    warnings: list[str] = []
     try:
-        answers, stored = read_response(q, resource)
+        answers, stored = read_response(
+            q, resource, accept_unversioned=accept_unversioned, warnings=warnings
+        )
     except KetscreenError as exc:
         return FhirRecord(respondent, {}, {}, where, exc)
-    return FhirRecord(respondent, answers, stored, where, version=q.version)
+    return FhirRecord(
+        respondent, answers, stored, where, version=q.version, warnings=tuple(warnings)
+    )
 
 
 def respondent_of(resource: object) -> str | None:
@@ -134,26 +148,45 @@ def respondent_of(resource: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def read_response(q: Questionnaire, resource: object) -> tuple[Answers, dict[str, Any]]:
-    """One QuestionnaireResponse -> (normalised answers, stored result)."""
+def read_response(
+    q: Questionnaire,
+    resource: object,
+    *,
+    accept_unversioned: bool = False,
+    warnings: list[str] | None = None,
+) -> tuple[Answers, dict[str, Any]]:
+    """One QuestionnaireResponse -> (normalised answers, stored result).
+
+    What is read in a way the response does not state exactly (declined chosen with
+    other answers) is added to `warnings`.
+    """
     if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
         kind = resource.get("resourceType") if isinstance(resource, dict) else None
         shown = _quoted(kind) if kind else "not a FHIR resource"
         raise FhirError(f"is {shown}, not a QuestionnaireResponse")
-    _check_canonical(q, resource.get("questionnaire"))
+    _check_canonical(q, resource.get("questionnaire"), accept_unversioned)
     if resource.get("status") == "entered-in-error":
         raise FhirError("status is entered-in-error: this response was withdrawn; not scored")
     reader = _Reader(q)
     reader.walk(resource.get("item", []), "item")
+    if warnings is not None:
+        warnings.extend(reader.warnings)
     return normalize_answers(q, reader.raw), reader.stored
 
 
-def _check_canonical(q: Questionnaire, value: object) -> None:
+def _check_canonical(q: Questionnaire, value: object, accept_unversioned: bool) -> None:
     if not isinstance(value, str) or not value:
         raise FhirError(f"has no questionnaire; expected {canonical(q)}")
     url, _, version = value.partition("|")
     if url != questionnaire_url(q):
         raise FhirError(f"answers questionnaire {_quoted(url)}, not {questionnaire_url(q)}")
+    if not version and not accept_unversioned:
+        raise FhirError(
+            f"names questionnaire {url} without a version, so ketscreen cannot tell which "
+            f"version's questions it answers; it should be {url}|VERSION (this ketscreen "
+            f"has {canonical(q)}). If you know the version, score it with --version VERSION "
+            "--accept-unversioned"
+        )
     if version and version != q.version:
         raise FhirError(
             f"answers version {_quoted(version)} of questionnaire {q.id}, but version {q.version} "
@@ -170,6 +203,7 @@ class _Reader:
         self.groups = {RESULT_GROUP, *(section_link(s.id) for s in q.sections)}
         self.system = answer_system(q)
         self.scores = {score_link(sc.id): sc.id for sc in q.scores}
+        self.warnings: list[str] = []
 
     def walk(self, items: object, where: str) -> None:
         if not isinstance(items, list):
@@ -203,6 +237,16 @@ class _Reader:
 
     def _answer(self, item: Item, answers: list[Any]) -> object:
         values = [self._value(item, answer) for answer in answers]
+        if item.type is ItemType.MULTI and DECLINED in values and len(set(values)) > 1:
+            # A form filler without `optionExclusive` (LHC-Forms) lets a person tick
+            # "prefer not to say" and other answers together. The answers they did give
+            # are kept: dropping them could hide an alert (injecting), and declined
+            # counts as no answer anyway (CONTENT.md section 2).
+            values = [value for value in values if value != DECLINED]
+            self.warnings.append(
+                f'{item.id}: "prefer not to say" was chosen together with other answers; '
+                "read as the other answers"
+            )
         if not values:
             return None
         return values[0] if len(values) == 1 else values
@@ -314,25 +358,49 @@ def result_values(result: Result) -> dict[str, Any]:
     return values
 
 
-def compare_scores(recomputed: Result | Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
-    """Every disagreement between the `stored` result and the `recomputed` one.
+class Verification(NamedTuple):
+    """What `--verify` found for one response."""
 
-    `recomputed` is a Result, or its values by key as `result_values` gives them (only
-    those keys are compared). An item the exporter leaves out when empty (a score not
-    asked, no alerts) counts as empty when absent. A response that stores no result at
-    all has nothing to verify, which is reported too.
+    problems: list[str]
+    """Every disagreement between a stored value and the recomputed one."""
+    unstored: tuple[str, ...]
+    """Keys the response does not store: recomputed, reported, not compared."""
+
+
+def verify_scores(
+    recomputed: Result | Mapping[str, Any], stored: Mapping[str, Any]
+) -> Verification:
+    """Compare what the response stores with the `recomputed` result, key by key.
+
+    `recomputed` is a Result, or its values by key as `result_values` gives them. A value
+    the response stores must agree. One it does not store is recomputed and reported
+    (`unstored`), not counted as a disagreement: a form filler computes only what it can.
+    Once a response stores a band, it carries a computed result, and the items a result
+    leaves out when empty (a score that is absent, no alerts, no alert level) are read as
+    empty and compared, as ketscreen and the exported expressions both leave them out.
     """
-    if not stored:
-        return ["the response stores no scores to verify"]
     values = result_values(recomputed) if isinstance(recomputed, Result) else recomputed
-    problems = []
+    has_result = "band" in stored
+    problems: list[str] = []
+    unstored: list[str] = []
     for key, expected in values.items():
-        default: Any = False if key == "lower_bound" else [] if key == "flags" else None
-        found = stored.get(key, default)
+        if key in stored:
+            found = stored[key]
+        elif has_result and key != "lower_bound":
+            found = [] if key == "flags" else None
+        else:
+            unstored.append(key)
+            continue
         same = sorted(found) == sorted(expected) if key == "flags" else found == expected
         if not same:
             problems.append(f"{key}: stored {_show(found)}, recomputed {_show(expected)}")
-    return problems
+    return Verification(problems, tuple(unstored))
+
+
+def compare_scores(recomputed: Result | Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
+    """Every disagreement between the `stored` result and the `recomputed` one (what a
+    response does not store is not a disagreement: see `verify_scores`)."""
+    return verify_scores(recomputed, stored).problems
 
 
 def _show(value: Any) -> str:
