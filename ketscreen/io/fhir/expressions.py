@@ -35,6 +35,7 @@ from ketscreen.io.fhir.common import (
 VARIABLE_UNANSWERED = "bandUnanswered"
 VARIABLE_BAND = "bandCode"
 VARIABLE_TOP_LEVEL = "topLevelCode"
+VARIABLE_FLAGS = "raisedFlags"
 """Variable names are FHIR ids (letters, digits, `-`, `.`) and FHIRPath identifiers, so
 camelCase: a score `criteria_count` is `%scoreCriteriaCount`."""
 
@@ -184,14 +185,25 @@ def flag_order(q: Questionnaire) -> list[str]:
     return [rule.id for rule in sorted(q.flags, key=lambda rule: rule.level.rank)]
 
 
+def flags_expression(q: Questionnaire) -> str:
+    """The ids of the flags raised, most urgent first (`flag_order`); each rule once."""
+    rules = {rule.id: rule for rule in q.flags}
+    terms = [f"iif({fhirpath(q, rules[fid].when)}, {quoted(fid)}, {{}})" for fid in flag_order(q)]
+    if not terms:
+        return "{}"
+    return terms[0] + "".join(f".combine({term})" for term in terms[1:])
+
+
 def top_level_expression(q: Questionnaire) -> str:
     """The most urgent level raised; else `not_assessed` when a safety question is asked
     and has no answer at all (neither a code nor declined); else nothing."""
     tests: list[tuple[str, str]] = []
     for level in sorted(q.levels, key=lambda lv: lv.rank):
-        rules = [fhirpath(q, rule.when) for rule in q.flags if rule.level is level]
-        if rules:
-            tests.append((" or ".join(rules), level.value))
+        ids = [rule.id for rule in q.flags if rule.level is level]
+        if ids:
+            tests.append(
+                (f"%{VARIABLE_FLAGS}.where($this in ({code_set(ids)})).exists()", level.value)
+            )
     unassessed = []
     for item_id in q.safety_items:
         silent = f"{items_path([item_id])}.answer.exists().not()"
@@ -221,8 +233,6 @@ def top_level_item_expression() -> str:
     return option_of(TOP_LEVEL_LINK, f"code = %{VARIABLE_TOP_LEVEL}")
 
 
-def flags_item_expression(q: Questionnaire) -> str:
+def flags_item_expression() -> str:
     """Every raised flag, in the order of the options (`flag_order`): most urgent first."""
-    rules = {rule.id: rule for rule in q.flags}
-    tests = [f"(code = {quoted(fid)} and {fhirpath(q, rules[fid].when)})" for fid in flag_order(q)]
-    return option_of(FLAGS_LINK, " or ".join(tests))
+    return option_of(FLAGS_LINK, f"code in %{VARIABLE_FLAGS}")

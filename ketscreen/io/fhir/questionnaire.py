@@ -58,6 +58,7 @@ from ketscreen.io.fhir.common import (
 )
 from ketscreen.io.fhir.expressions import (
     VARIABLE_BAND,
+    VARIABLE_FLAGS,
     VARIABLE_TOP_LEVEL,
     VARIABLE_UNANSWERED,
     asked_condition,
@@ -66,6 +67,7 @@ from ketscreen.io.fhir.expressions import (
     check_variables,
     fhirpath,
     flag_order,
+    flags_expression,
     flags_item_expression,
     lower_bound_expression,
     score_expression,
@@ -304,6 +306,11 @@ def _variables(q: Questionnaire) -> list[dict[str, Any]]:
     found.append(_variable(VARIABLE_BAND, "The code of the result band", band_expression(q)))
     found.append(
         _variable(
+            VARIABLE_FLAGS, "The ids of the alerts raised, most urgent first", flags_expression(q)
+        )
+    )
+    found.append(
+        _variable(
             VARIABLE_TOP_LEVEL,
             f"The most urgent alert level; {NOT_ASSESSED} when a safety question has no answer",
             top_level_expression(q),
@@ -392,7 +399,7 @@ def _result_group(q: Questionnaire) -> dict[str, Any]:
                 "text": FLAGS_TEXT,
                 "type": "choice",
                 "extension": [
-                    _calculated("Every alert raised, most urgent first", flags_item_expression(q))
+                    _calculated("Every alert raised, most urgent first", flags_item_expression())
                 ],
                 "readOnly": True,
                 "repeats": True,
