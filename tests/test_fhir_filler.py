@@ -140,3 +140,30 @@ def test_a_canonical_without_version_is_refused_unless_accepted(
         "low",
         questionnaire.version,
     )
+
+
+def test_the_questionnaire_and_outcomes_say_what_they_are(
+    questionnaire: Questionnaire, tmp_path: Path
+) -> None:
+    """A terminology-aware viewer gets a profile, a publisher and readable narrative; an
+    invalid record's OperationOutcome has narrative too (no answer in it)."""
+    from ketscreen.io.fhir import questionnaire_to_fhir
+
+    resource = questionnaire_to_fhir(questionnaire)
+    assert resource["meta"]["profile"] == [
+        "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
+    ]
+    assert resource["publisher"] == "ketscreen project"
+    assert resource["text"]["status"] == "generated"
+    assert "not a diagnosis" in resource["text"]["div"]
+    assert f"version {questionnaire.version}" in resource["text"]["div"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"respondent_id": "x", "use_12m": "maybe"}]', encoding="utf-8")
+    out = runner.invoke(app, ["score", str(bad), "-f", "fhir"])
+    assert out.exit_code == ExitCode.INVALID_RECORDS
+    outcome = json.loads(out.stdout)
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["text"]["div"].startswith(
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p>Not scored: '
+    )
+    assert "use_12m" in outcome["text"]["div"]

@@ -23,6 +23,7 @@ from ketscreen.core.scoring import score
 from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.fhir import bundle, response_to_fhir
+from ketscreen.io.fhir.common import narrative
 
 COLUMNS = (
     "respondent_id",
@@ -270,7 +271,11 @@ class FhirWriter(Writer):
         if row.status is not STATUS_OK:
             where = f"{row.source}: {row.error}"
             issue = {"severity": "error", "code": "invalid", "diagnostics": where}
-            return {"resourceType": "OperationOutcome", "issue": [issue]}
+            return {
+                "resourceType": "OperationOutcome",
+                "text": narrative([f"Not scored: {where}"]),
+                "issue": [issue],
+            }
         assert row.details is not None, "FHIR output needs the explained rows"
         q = self.versions.get(row.questionnaire_version) or self.questionnaire
         result = score(q, row.details["answers"])  # type: ignore[arg-type]

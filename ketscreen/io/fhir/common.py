@@ -7,7 +7,9 @@ anyone else, and it says plainly that nothing is published there.
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ketscreen.core.model import Questionnaire
@@ -47,6 +49,9 @@ BAND_LINK = "result.band"
 LOWER_BOUND_LINK = "result.lower_bound"
 TOP_LEVEL_LINK = "result.top_flag_level"
 FLAGS_LINK = "result.flags"
+
+PUBLISHER = "ketscreen project"
+SDC_QUESTIONNAIRE_PROFILE = _SDC + "sdc-questionnaire"
 
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 
@@ -102,3 +107,9 @@ def alerts_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Result items with the alert level and alerts before the scores and band, so a
     reviewer meets a crisis flag before any reassuring band (CONTENT.md section 4)."""
     return sorted(items, key=lambda item: item["linkId"] not in (TOP_LEVEL_LINK, FLAGS_LINK))
+
+
+def narrative(paragraphs: Sequence[str]) -> dict[str, str]:
+    """A resource's `text`: generated XHTML, one escaped paragraph each."""
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}

@@ -44,7 +44,9 @@ from ketscreen.io.fhir.common import (
     ITEM_CONTROL_SYSTEM,
     LEVEL_SYSTEM,
     LOWER_BOUND_LINK,
+    PUBLISHER,
     RESULT_GROUP,
+    SDC_QUESTIONNAIRE_PROFILE,
     TOP_LEVEL_LINK,
     FhirError,
     alerts_first,
@@ -52,6 +54,7 @@ from ketscreen.io.fhir.common import (
     band_system,
     flag_system,
     item_system,
+    narrative,
     questionnaire_url,
     score_link,
     section_link,
@@ -126,15 +129,26 @@ def questionnaire_to_fhir(q: Questionnaire) -> dict[str, Any]:
         group["item"] = children
         items.append(group)
     items.append(_result_group(q))
+    asked = len(q.items)
     return {
         "resourceType": "Questionnaire",
         "id": q.id.replace("_", "-"),  # FHIR ids have no underscores
+        "meta": {"profile": [SDC_QUESTIONNAIRE_PROFILE]},
+        "text": narrative(
+            [
+                f"{q.title}, version {q.version}: {asked} questions; the result is "
+                "computed by the form (SDC calculated expressions).",
+                q.description,
+                DISCLAIMER,
+            ]
+        ),
         "url": questionnaire_url(q),
         "version": q.version,
         "name": "".join(part.capitalize() for part in q.id.split("_")),
         "title": q.title,
         "status": "active",
         "subjectType": ["Patient"],
+        "publisher": PUBLISHER,
         "description": f"{q.description}\n\n{DISCLAIMER}",
         "item": items,
     }

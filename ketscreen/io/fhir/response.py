@@ -12,7 +12,6 @@ and the disclaimer is the human-readable narrative.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,6 +33,7 @@ from ketscreen.io.fhir.common import (
     band_system,
     canonical,
     flag_system,
+    narrative,
     score_link,
     section_link,
 )
@@ -78,12 +78,7 @@ def response_to_fhir(
     if resource_id:
         resource["id"] = resource_id
     paragraphs = _summary(q, result) + [DISCLAIMER]
-    resource["text"] = {
-        "status": "generated",
-        "div": '<div xmlns="http://www.w3.org/1999/xhtml">'
-        + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-        + "</div>",
-    }
+    resource["text"] = narrative(paragraphs)
     if result is not None:
         resource["extension"] = [_provenance(result)]
     resource["questionnaire"] = canonical(q)
