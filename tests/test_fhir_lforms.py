@@ -23,6 +23,7 @@ from ketscreen import load_questionnaire, score
 from ketscreen.cli import app
 from ketscreen.core.model import DECLINED, Questionnaire
 from ketscreen.core.scoring import Result
+from ketscreen.io.batch.writers import COLUMNS
 from ketscreen.io.fhir import bundle, questionnaire_to_fhir
 from ketscreen.io.fhir.common import ASKED_DECLINED
 from ketscreen.io.fhir.questionnaire import NOT_ASSESSED_DISPLAY
@@ -31,26 +32,11 @@ from tests.conftest import CRITERIA, full_answers
 from tests.node_helpers import need, run_node
 
 runner = CliRunner()
-MIND = {"memory_problems": "no", "mood_problems": "no", "psychotic_symptoms": "no"}
-BODY = {
-    "bladder_frequency": "no",
-    "bladder_pain": "no",
-    "urine_blood": "no",
-    "urine_retention": "no",
-    "abdominal_pain": "no",
-    "flank_pain": "no",
-    "jaundice": "no",
-}
-COMPARED = (
-    "band",
-    "lower_bound",
-    "criteria_count",
-    "warning_signs",
-    "frequency",
-    "top_flag_level",
-    "flags",
-    "missing",
-)
+_SECTIONS = {section.id: section.items for section in load_questionnaire().sections}
+MIND = dict.fromkeys(_SECTIONS["mind"], "no")
+BODY = dict.fromkeys(_SECTIONS["body"], "no")
+COMPARED = COLUMNS[COLUMNS.index("band") : COLUMNS.index("missing") + 1]
+"""The result columns, from the band to the missing items."""
 
 
 def _signs(count: int, **more: object) -> dict[str, object]:
