@@ -63,7 +63,7 @@ def test_validate_builtin() -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 3, lines
+    assert len(lines) == 4, lines
     assert lines[0].endswith(
         "ketamine-1.0.0.yaml: OK, questionnaire ketamine 1.0.0: 7 sections, 30 items, 7 bands, "
         f"18 flags; 9 examples agree with the engine; sha256 {lines[0].rsplit(' ', 1)[1]}"
@@ -73,6 +73,7 @@ def test_validate_builtin() -> None:
         f"19 flags; 14 examples agree with the engine; sha256 {lines[1].rsplit(' ', 1)[1]}"
     )
     assert lines[2].split(": OK, ")[0].endswith("resources.yaml")
+    assert lines[3].endswith("releases.yaml: OK, 2 released versions")
 
 
 def test_validate_missing_file_and_folder(tmp_path: Path) -> None:

@@ -137,10 +137,16 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         input=json.dumps([{"respondent_id": "k", **PEOPLE["severe-crisis"]}]),
     )
     assert out.exit_code == 0, out.stderr
+    # the published package: the form LHC-Forms renders is its Questionnaire
+    exported = runner.invoke(app, ["export", "fhir", "--bundle"])
+    assert exported.exit_code == 0, exported.stderr
+    package = json.loads(exported.stdout)
+    resources = [entry["resource"] for entry in package["entry"]]
+    assert resources[0] == questionnaire_to_fhir(q, date=resources[0]["date"])
     data = {
-        "questionnaire": questionnaire_to_fhir(q),
+        "questionnaire": resources[0],
         "people": [{"name": n, "answers": _fhir_answers(a)} for n, a in PEOPLE.items()],
-        "validate": [questionnaire_to_fhir(q), json.loads(out.stdout)],
+        "validate": [package, *resources, json.loads(out.stdout)],
     }
     found: dict[str, Any] = run_node("fill.cjs", data, tmp)
     found["dir"] = tmp
@@ -199,9 +205,20 @@ def test_lforms_responses_verify_and_score_as_the_csv_path(filled: dict[str, Any
         }, row["respondent_id"]
 
 
-def test_medplum_finds_no_error_in_any_resource(filled: dict[str, Any]) -> None:
+def test_medplum_finds_no_error_in_the_package_or_any_response(filled: dict[str, Any]) -> None:
     checked = filled["validation"]
-    assert len(checked) == 2 + len(PEOPLE)
+    kinds = [entry["what"].split(" ", 1)[1] for entry in checked[: -len(PEOPLE)]]
+    # the package Bundle, its Questionnaire, 5 code systems, 5 value sets, the
+    # provenance extension's definition, and a response ketscreen wrote
+    assert kinds == [
+        "Bundle",
+        "Questionnaire",
+        *["CodeSystem"] * 5,
+        *["ValueSet"] * 5,
+        "StructureDefinition",
+        "QuestionnaireResponse",
+    ]
+    assert len(checked) == len(kinds) + len(PEOPLE)
     for entry in checked:
         errors = [i for i in entry["issues"] if i.get("severity") in ("error", "fatal")]
         assert errors == [], entry["what"]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ketscreen.cli.app import VersionOption, app, handle_errors
+from ketscreen.cli.app import VersionOption, app, handle_errors, say
+from ketscreen.cli.sessions_cmd import UsageError
 
 export_app = typer.Typer(
     help="Export the questionnaire for other systems.",
@@ -27,7 +28,26 @@ PATH_ARG = typer.Argument(
 OUTPUT_OPT = typer.Option(
     None, "--output", "-o", metavar="FILE", help="Write to this file instead of standard output."
 )
-FORCE_OPT = typer.Option(False, "--force", help="Overwrite the output file if it exists.")
+FORCE_OPT = typer.Option(
+    False, "--force", help="Overwrite the output file (or the files in --folder) if they exist."
+)
+
+
+BUNDLE_OPT = typer.Option(
+    False,
+    "--bundle",
+    help="The whole package as one collection Bundle: the Questionnaire, a CodeSystem "
+    "and a ValueSet for each of its code systems, and the StructureDefinition of the "
+    "scoring-provenance extension.",
+)
+FOLDER_OPT = typer.Option(
+    None,
+    "--folder",
+    metavar="DIR",
+    help="Write the package as one file per resource (Type-id.json) into this folder, "
+    "created if needed.",
+    show_default=False,
+)
 
 
 @export_app.command("fhir")
@@ -37,20 +57,47 @@ def export_fhir(
     output: Path | None = OUTPUT_OPT,
     force: bool = FORCE_OPT,
     version: VersionOption = None,
+    as_bundle: bool = BUNDLE_OPT,
+    folder: Path | None = FOLDER_OPT,
 ) -> None:
     """Print the questionnaire as a FHIR R4 Questionnaire (JSON).
 
     It follows the HL7 Structured Data Capture (SDC) style. Clinic systems and SDC form
     fillers can show it, skip logic and scores included.
     Answers exported with `--format fhir` refer to it by its url and version.
+    With `--bundle` or `--folder`, the publishable package: also the code systems,
+    value sets and extension definitions, so a terminology-aware validator can check it.
+    A released version carries its release date; any other file is marked experimental.
     """
-    from ketscreen.io.atomic import check_writable_target, write_text_atomic
+    from ketscreen.io.atomic import check_writable_target, ensure_private_dir, write_text_atomic
     from ketscreen.io.fhir import dumps, questionnaire_to_fhir
-    from ketscreen.io.questionnaires import load_questionnaire
+    from ketscreen.io.fhir.package import file_name, package, package_bundle
+    from ketscreen.io.questionnaires import load_questionnaire, release_of
 
+    if folder is not None and (as_bundle or output is not None):
+        raise UsageError(
+            "--folder writes one file per resource; leave out --bundle and --output, "
+            "or leave out --folder"
+        )
     if output is not None:
         check_writable_target(output, force=force)
-    text = dumps(questionnaire_to_fhir(load_questionnaire(path, version=version)))
+    q = load_questionnaire(path, version=version)
+    release = release_of(q)
+    date = release.date if release is not None else None
+    if folder is not None:
+        resources = package(q, date)
+        targets = [(folder / file_name(r), r) for r in resources]
+        for target, _ in targets:  # every clash is reported before anything is written
+            check_writable_target(target, force=force)
+        ensure_private_dir(folder)
+        for target, resource in targets:
+            write_text_atomic(target, dumps(resource), force=force)
+        say(f"Wrote {len(targets)} resources to {folder}")
+        return
+    resource = (
+        package_bundle(package(q, date)) if as_bundle else questionnaire_to_fhir(q, date=date)
+    )
+    text = dumps(resource)
     if output is None:
         typer.echo(text, nl=False)
     else:

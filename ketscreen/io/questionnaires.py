@@ -16,12 +16,15 @@ from pathlib import Path
 
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.schema import build_questionnaire
-from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, load_yaml
-from ketscreen.errors import ExitCode, KetscreenError
+from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, Loc, LocatedDict, LocatedList, load_yaml
+from ketscreen.errors import ExitCode, KetscreenError, Problem, QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
 
 DEFAULT_INSTRUMENT = "ketamine"
-NOT_QUESTIONNAIRES = ("resources.yaml",)
+RELEASES_FILE = "releases.yaml"
+NOT_QUESTIONNAIRES = ("resources.yaml", RELEASES_FILE)
+_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP_LINE = re.compile(rb"^(id|version):[ \t]*[\"']?([A-Za-z0-9_.+-]+)[\"']?[ \t]*(?:#.*)?$", re.M)
 
 
@@ -159,3 +162,74 @@ def load_recorded(
     if given is not None and (given.id, given.version) == (instrument, version):
         return given
     return _load_shipped(find(instrument, version))
+
+
+@dataclass(frozen=True)
+class Release:
+    """One released questionnaire version (`releases.yaml`): its date and content hash."""
+
+    id: str
+    version: str
+    date: str
+    sha256: str
+
+
+def parse_releases(data: bytes, source: str) -> tuple[Release, ...]:
+    """Bytes of releases.yaml -> its entries, or QuestionnaireError with every problem."""
+    root = load_yaml(data, source)
+    top = Loc(source, 1, 1)
+    if not isinstance(root, LocatedDict) or set(root) != {"releases"}:
+        raise QuestionnaireError([top.problem("the top level must be one key, releases:")])
+    entries = root["releases"]
+    if not isinstance(entries, LocatedList):
+        raise QuestionnaireError([root.value_loc("releases").problem("releases: must be a list")])
+    problems: list[Problem] = []
+    found: list[Release] = []
+    for index, entry in enumerate(entries):
+        loc = entries.item_loc(index)
+        fields = ("id", "version", "date", "sha256")
+        if not isinstance(entry, LocatedDict) or set(entry) != set(fields):
+            problems.append(loc.problem(f"release {index + 1}: give exactly {', '.join(fields)}"))
+            continue
+        values = {key: str(entry[key]) for key in fields}
+        if not _DATE.fullmatch(values["date"]):
+            problems.append(entry.value_loc("date").problem("date: write it as YYYY-MM-DD"))
+        if not _SHA256.fullmatch(values["sha256"]):
+            problems.append(
+                entry.value_loc("sha256").problem("sha256: 64 lowercase hexadecimal digits")
+            )
+        found.append(Release(**values))
+    seen: set[tuple[str, str]] = set()
+    for release in found:
+        if (release.id, release.version) in seen:
+            problems.append(top.problem(f"{release.id} {release.version} is listed twice"))
+        seen.add((release.id, release.version))
+    if problems:
+        raise QuestionnaireError(problems)
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def releases() -> tuple[Release, ...]:
+    """The shipped release list (cached)."""
+    path = data_dir() / RELEASES_FILE
+    return parse_releases(read_limited(path, DEFAULT_MAX_BYTES, "releases"), path.name)
+
+
+def release_of(q: Questionnaire) -> Release | None:
+    """The release `q` is (same id, version and content hash); None for a draft or an
+    edited copy."""
+    for release in releases():
+        if (release.id, release.version, release.sha256) == (q.id, q.version, q.sha256):
+            return release
+    return None
+
+
+def unreleased_shipped() -> list[str]:
+    """Shipped files that releases.yaml does not list with their current hash."""
+    return [
+        f"{entry.path.name}: {entry.label} has no entry with its sha256 in "
+        f"{RELEASES_FILE}; add one (a released file is never edited: ship a new version)"
+        for entry in shipped()
+        if release_of(_load_shipped(entry)) is None
+    ]

@@ -16,9 +16,16 @@ from ketscreen.core.examples import check_examples
 from ketscreen.core.model import ItemType, Questionnaire
 from ketscreen.core.schema import build_questionnaire
 from ketscreen.core.yamlsafe import DEFAULT_MAX_BYTES, LocatedDict, load_yaml
-from ketscreen.errors import QuestionnaireError
+from ketscreen.errors import Problem, QuestionnaireError
 from ketscreen.io.files import data_dir, read_limited
-from ketscreen.io.questionnaires import DEFAULT_INSTRUMENT, find, shipped
+from ketscreen.io.questionnaires import (
+    DEFAULT_INSTRUMENT,
+    RELEASES_FILE,
+    find,
+    parse_releases,
+    shipped,
+    unreleased_shipped,
+)
 from ketscreen.io.resources import parse_resources
 
 
@@ -55,7 +62,7 @@ def _where(root: object, where: tuple[str, ...], source: str) -> str:
 
 
 def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
-    """Check one questionnaire or resources file; one summary line, or QuestionnaireError.
+    """Check one questionnaire, resources or releases file; one summary line, or QuestionnaireError.
 
     Advice that is not an error (the answer-order rule) goes to `warn`, one line each.
     """
@@ -66,6 +73,12 @@ def validate_file(path: Path, warn: Callable[[str], None] | None = None) -> str:
         regions = parse_resources(data, source)
         services = sum(len(r.services) for r in regions.values())
         return f"{source}: OK, resources for {len(regions)} regions, {services} services"
+    if isinstance(root, LocatedDict) and "releases" in root and "sections" not in root:
+        listed = parse_releases(data, source)
+        missing = unreleased_shipped() if path.resolve() == _releases_path().resolve() else []
+        if missing:
+            raise QuestionnaireError([Problem(source, 0, 0, message) for message in missing])
+        return f"{source}: OK, {len(listed)} released versions"
     questionnaire = build_questionnaire(root, source)  # parsed once: big files cost once
     problems = check_examples(questionnaire)
     if problems:
@@ -94,6 +107,11 @@ def validate_files(
     for entry in shipped():
         yield validate_file(entry.path, warn)
     yield validate_file(data_dir() / "resources.yaml", warn)
+    yield validate_file(_releases_path(), warn)
+
+
+def _releases_path() -> Path:
+    return data_dir() / RELEASES_FILE
 
 
 def _codes(q: Questionnaire, item_id: str) -> Text:

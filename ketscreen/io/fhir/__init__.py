@@ -3,6 +3,8 @@
 - `questionnaire_to_fhir(q)`: the questionnaire as an SDC-style Questionnaire;
 - `response_to_fhir(q, result, ...)`: one scored response as a QuestionnaireResponse;
 - `bundle(resources)`: a collection Bundle;
+- `package.package(q, date)`: the publishable package (code systems, value sets and
+  extension definitions beside the Questionnaire), `package.package_bundle` as a Bundle;
 - `responses_from_fhir(q, data, source)`: QuestionnaireResponses (one or a Bundle) read
   back as answers to re-score and the scores they stored; `compare_scores` lists where
   stored and recomputed results disagree.

@@ -101,8 +101,12 @@ def coding(q: Questionnaire, item: Item, code: str) -> dict[str, str]:
     return {"system": answer_system(q), "code": code, "display": item.labels[code]}
 
 
-def questionnaire_to_fhir(q: Questionnaire) -> dict[str, Any]:
-    """The FHIR R4 Questionnaire resource for `q`, as plain JSON-ready data."""
+def questionnaire_to_fhir(q: Questionnaire, *, date: str | None = None) -> dict[str, Any]:
+    """The FHIR R4 Questionnaire resource for `q`, as plain JSON-ready data.
+
+    `date` is the release date of `q` (`releases.yaml`); None marks a file that is not a
+    release (a draft or an edited copy): it is exported as `experimental`, undated.
+    """
     items: list[dict[str, Any]] = [
         {"linkId": "about.disclaimer", "text": DISCLAIMER, "type": "display"},
     ]
@@ -147,7 +151,9 @@ def questionnaire_to_fhir(q: Questionnaire) -> dict[str, Any]:
         "name": "".join(part.capitalize() for part in q.id.split("_")),
         "title": q.title,
         "status": "active",
+        "experimental": date is None,
         "subjectType": ["Patient"],
+        **({"date": date} if date is not None else {}),
         "publisher": PUBLISHER,
         "description": f"{q.description}\n\n{DISCLAIMER}",
         "item": items,
