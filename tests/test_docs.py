@@ -17,6 +17,21 @@ def test_every_command_is_documented_in_the_readme() -> None:
         assert f"ketscreen {name}" in README, f"README does not mention `ketscreen {name}`"
 
 
+def test_every_option_is_documented_in_the_readme() -> None:
+    """Each option by one of its names (`--output` may be documented as `-o`)."""
+    missing = []
+    pending = list(commands().items())
+    while pending:
+        name, command = pending.pop()
+        pending.extend((f"{name} {sub}", c) for sub, c in getattr(command, "commands", {}).items())
+        for param in command.params:
+            if param.param_type_name != "option" or getattr(param, "hidden", False):
+                continue
+            if not any(re.search(rf"`[^`]*{re.escape(o)}\b", README) for o in param.opts):
+                missing.append(f"ketscreen {name} {param.opts[0]}")
+    assert missing == []
+
+
 def test_every_exit_code_is_documented() -> None:
     for code in ExitCode:
         assert re.search(rf"^\| {code.value} \|", README, re.MULTILINE), (

@@ -131,6 +131,73 @@ def test_a_bad_status_is_a_usage_error(three: list[Session]) -> None:
     )
 
 
+@pytest.fixture
+def histories(questionnaire: Questionnaire, three: list[Session]) -> dict[str, list[Session]]:
+    """C-2 screened three times (one unfinished); near-misses of the label beside them."""
+    again = make(questionnaire, "C-2", "2026-12-01T10:00:00Z", full_answers(craving="yes"))
+    later = make(questionnaire, "C-2", "2026-12-02T11:15:00Z", {"use_12m": "yes"}, finish=False)
+    for near in ("c-2", "C-20", "C-2 b"):
+        make(questionnaire, near, "2026-12-03T08:00:00Z", {"use_12m": "no", "self_harm": "no"})
+    return {"C-2": [later, again, three[1]], "C-1": [three[0]]}
+
+
+def test_one_clients_sessions_newest_first(histories: dict[str, list[Session]]) -> None:
+    result = runner.invoke(app, ["sessions", "--client", "C-2"], env={"COLUMNS": "140"})
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if re.match(r" \d{8}-", line)]
+    assert [row[0] for row in rows] == [s.id for s in histories["C-2"]]
+    assert {row[1] for row in rows} == {"C-2"}
+    assert [row[2] for row in rows] == ["in-progress", "completed", "completed"]
+    assert result.stdout.splitlines()[-1] == "3 sessions, newest first."
+    assert result.stderr == ""
+    listed = json.loads(
+        runner.invoke(app, ["sessions", "--client", "C-1", "--format", "json"]).stdout
+    )
+    assert [(s["id"], s["client"]) for s in listed] == [(histories["C-1"][0].id, "C-1")]
+
+
+def test_client_and_status_together(histories: dict[str, list[Session]]) -> None:
+    args = ["sessions", "--client", "C-2", "--status", "completed", "--format", "json"]
+    listed = json.loads(runner.invoke(app, args).stdout)
+    assert [s["id"] for s in listed] == [s.id for s in histories["C-2"][1:]]
+    assert [s["started"] for s in listed] == ["2026-12-01T10:00:00Z", "2026-11-21T09:30:00Z"]
+
+
+def test_the_client_is_tidied_as_intake_tidies_it(histories: dict[str, list[Session]]) -> None:
+    listed = json.loads(
+        runner.invoke(app, ["sessions", "--client", "  C-2 ", "--format", "json"]).stdout
+    )
+    assert [s["id"] for s in listed] == [s.id for s in histories["C-2"]]
+
+
+def test_no_sessions_for_a_client(histories: dict[str, list[Session]], isolated_env: Path) -> None:
+    folder = isolated_env / "sessions"
+    result = runner.invoke(app, ["sessions", "--client", "C-9"], env=ENV)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == f"No sessions for client C-9 in {folder}.\n"
+    result = runner.invoke(app, ["sessions", "--client", "C-1", "--status", "stopped"], env=ENV)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == f"No stopped sessions for client C-1 in {folder}.\n"
+    result = runner.invoke(app, ["sessions", "--client", "C-9", "--format", "json"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("  ", "the client id is empty"),
+        ("C-\x1b[2J", "the client id contains control characters; type plain text"),
+    ],
+)
+def test_an_unusable_client_is_a_usage_error(
+    three: list[Session], given: str, problem: str
+) -> None:
+    result = runner.invoke(app, ["sessions", "--client", given])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stdout == ""
+    assert result.stderr == f"Error: --client: {problem}\n"
+
+
 def test_a_damaged_file_is_named_once_and_the_rest_listed(
     three: list[Session], isolated_env: Path
 ) -> None:

@@ -1,12 +1,15 @@
-"""Commands that show reference information: resources."""
+"""Commands that show reference information: resources, list (the installed instruments)."""
 
 from __future__ import annotations
 
 import os
+from typing import Annotated
 
 import typer
 
 from ketscreen.cli.app import app, handle_errors, warn
+from ketscreen.cli.sessions_cmd import ListFormat
+from ketscreen.errors import KetscreenError
 
 
 @app.command()
@@ -34,3 +37,41 @@ def resources(
     if choice.warning:
         warn(choice.warning)
     render_region(load_resources()[choice.code], choice, make_console())
+
+
+@app.command("list")
+@handle_errors
+def list_instruments(
+    fmt: Annotated[
+        ListFormat,
+        typer.Option(
+            "--format", metavar="FORMAT", help="table or json. Default: table.", show_default=False
+        ),
+    ] = ListFormat.TABLE,
+) -> None:
+    """List the installed instruments and their versions.
+
+    Each shipped questionnaire version with its title; an instrument's newest version is
+    marked (default): new screenings use it, while saved sessions and records keep the
+    version they were made with.
+    """
+    from ketscreen.io.files import data_dir
+    from ketscreen.ui.instrument_list import installed, render_instruments
+
+    rows = installed()
+    if not rows:
+        raise KetscreenError(
+            f"no questionnaire ships with this ketscreen (looked in {data_dir()}); "
+            "reinstall ketscreen"
+        )
+    if fmt is ListFormat.JSON:
+        import json
+
+        from ketscreen.core.safe_text import json_safe
+
+        listed = json.dumps([row.to_dict() for row in rows], indent=2, ensure_ascii=False)
+        typer.echo(json_safe(listed))
+        return
+    from ketscreen.ui.console import make_console
+
+    render_instruments(rows, make_console())
