@@ -63,7 +63,7 @@ def test_validate_builtin() -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 4, lines
+    assert len(lines) == 5, lines
     assert lines[0].endswith(
         "ketamine-1.0.0.yaml: OK, questionnaire ketamine 1.0.0: 7 sections, 30 items, 7 bands, "
         f"18 flags; 9 examples agree with the engine; sha256 {lines[0].rsplit(' ', 1)[1]}"
@@ -72,8 +72,12 @@ def test_validate_builtin() -> None:
         "ketamine-1.1.0.yaml: OK, questionnaire ketamine 1.1.0: 8 sections, 32 items, 7 bands, "
         f"19 flags; 14 examples agree with the engine; sha256 {lines[1].rsplit(' ', 1)[1]}"
     )
-    assert lines[2].split(": OK, ")[0].endswith("resources.yaml")
-    assert lines[3].endswith("releases.yaml: OK, 2 released versions")
+    assert lines[2].endswith(
+        "sds-1.0.0.yaml: OK, questionnaire sds 1.0.0: 1 section, 5 items, 2 bands, "
+        f"0 flags; 4 examples agree with the engine; sha256 {lines[2].rsplit(' ', 1)[1]}"
+    )
+    assert lines[3].split(": OK, ")[0].endswith("resources.yaml")
+    assert lines[4].endswith("releases.yaml: OK, 3 released versions")
 
 
 def test_validate_missing_file_and_folder(tmp_path: Path) -> None:

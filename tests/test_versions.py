@@ -73,7 +73,7 @@ def test_the_registry_reads_ids_and_versions_from_the_files(
     try:
         assert [e.label for e in versions("sds_ketamine")] == ["sds_ketamine 0.9.10"]
         assert find("sds_ketamine").path.name == "whatever-name.yaml"
-        assert questionnaires.instruments() == ("ketamine", "sds_ketamine")
+        assert questionnaires.instruments() == ("ketamine", "sds", "sds_ketamine")
         assert load_questionnaire(instrument="sds_ketamine").id == "sds_ketamine"
     finally:
         questionnaires.shipped.cache_clear()

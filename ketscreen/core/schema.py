@@ -144,10 +144,13 @@ class _Builder:
             raise self.fail(data.value_loc(key), f"{what} must be an id or a non-empty list")
         return tuple(self.ident(v, value.item_loc(i), what) for i, v in enumerate(value))
 
-    def sequence(self, data: LocatedDict, key: str, what: str) -> LocatedList:
+    def sequence(
+        self, data: LocatedDict, key: str, what: str, *, empty: bool = False
+    ) -> LocatedList:
         value = data.get(key)
-        if not isinstance(value, LocatedList) or not value:
-            raise self.fail(data.value_loc(key), f"{what} must be a non-empty list")
+        if not isinstance(value, LocatedList) or not (value or empty):
+            kind = "a list (`[]` for none)" if empty else "a non-empty list"
+            raise self.fail(data.value_loc(key), f"{what} must be {kind}")
         return value
 
     def each(self, seq: LocatedList, func: Callable[[Any, Loc], T]) -> Iterator[T]:
@@ -593,7 +596,8 @@ def _levels(b: _Builder, data: LocatedDict) -> dict[FlagLevel, LevelInfo]:
 
 
 def _flags(b: _Builder, data: LocatedDict, items: Mapping[str, Item]) -> tuple[FlagRule, ...]:
-    seq = b.attempt(lambda: b.sequence(data, "flags", "flags"))
+    # An instrument may raise no alert at all (a scale such as the SDS): `flags: []`.
+    seq = b.attempt(lambda: b.sequence(data, "flags", "flags", empty=True))
     if seq is None:
         return ()
 

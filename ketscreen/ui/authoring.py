@@ -29,11 +29,25 @@ from ketscreen.io.questionnaires import (
 from ketscreen.io.resources import parse_resources
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _summary(q: Questionnaire) -> str:
+    counts = ", ".join(
+        _count(n, word)
+        for n, word in (
+            (len(q.sections), "section"),
+            (len(q.items), "item"),
+            (len(q.band_rule.bands), "band"),
+            (len(q.flags), "flag"),
+        )
+    )
+    examples = _count(len(q.examples), "example")
+    verb = "agrees" if len(q.examples) == 1 else "agree"
     return (
-        f"questionnaire {q.id} {q.version}: {len(q.sections)} sections, {len(q.items)} items, "
-        f"{len(q.band_rule.bands)} bands, {len(q.flags)} flags; "
-        f"{len(q.examples)} examples agree with the engine; sha256 {q.sha256}"
+        f"questionnaire {q.id} {q.version}: {counts}; {examples} {verb} with the engine; "
+        f"sha256 {q.sha256}"
     )
 
 
