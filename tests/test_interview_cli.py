@@ -122,12 +122,19 @@ def test_scripted_through_a_pipe() -> None:
             ["--questionnaire=q.yaml", "--region", "US"],
             {"questionnaire": Path("q.yaml"), "region": "US"},
         ),
+        (["run", "--instrument", "sds"], {"instrument": "sds"}),
+        (["--instrument=sds", "--plain"], {"instrument": "sds", "plain": True}),
     ],
 )
 def test_screener_invocations_read_without_typer(
     argv: list[str], expected: dict[str, object]
 ) -> None:
-    defaults: dict[str, object] = {"region": None, "plain": False, "questionnaire": None}
+    defaults: dict[str, object] = {
+        "region": None,
+        "plain": False,
+        "questionnaire": None,
+        "instrument": None,
+    }
     assert screener_options(argv) == {**defaults, **expected}
 
 
@@ -141,6 +148,7 @@ def test_screener_invocations_read_without_typer(
         ["run", "--region"],
         ["--region", "--plain"],
         ["--region="],
+        ["--instrument"],
         ["run", "run"],
         ["--plain=yes"],
         ["-x"],

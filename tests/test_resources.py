@@ -152,5 +152,5 @@ def test_bad_resources_are_reported(old: str, new: str, message: str, tmp_path: 
 
 
 def test_resources_top_level_must_be_regions() -> None:
-    with pytest.raises(QuestionnaireError, match="one key, regions:"):
+    with pytest.raises(QuestionnaireError, match="top level must be a mapping with regions:"):
         parse_resources(b"regions: {}\nother: 1\n", "r.yaml")

@@ -259,7 +259,17 @@ QuestionnaireOption = Annotated[
     typer.Option(
         "--questionnaire",
         metavar="FILE",
-        help="A questionnaire YAML file. Default: the built-in ketamine questionnaire.",
+        help="A questionnaire YAML file. Default: the newest version of the shipped "
+        "instrument (see --instrument).",
+        show_default=False,
+    ),
+]
+InstrumentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--instrument",
+        metavar="ID",
+        help="Which installed instrument (see `ketscreen list`). Default: ketamine.",
         show_default=False,
     ),
 ]
@@ -289,6 +299,7 @@ def root(
     region: RegionOption = None,
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
+    instrument: InstrumentOption = None,
 ) -> None:
     """A private self-check for ketamine use problems. Not a diagnosis.
 
@@ -297,10 +308,11 @@ def root(
     if ctx.invoked_subcommand is None:
         from ketscreen.cli.run import run
 
-        run(region=region, plain=plain, questionnaire=questionnaire)
-    elif region is not None or plain or questionnaire is not None:
+        run(region=region, plain=plain, questionnaire=questionnaire, instrument=instrument)
+    elif region is not None or plain or questionnaire is not None or instrument is not None:
         raise typer.BadParameter(
-            "--region, --plain and --questionnaire before a command only apply to the "
-            f"self-check; put them after the command: ketscreen {ctx.invoked_subcommand} ...",
+            "--region, --plain, --questionnaire and --instrument before a command only apply "
+            "to the self-check; put them after the command: "
+            f"ketscreen {ctx.invoked_subcommand} ...",
             ctx=ctx,
         )

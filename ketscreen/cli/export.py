@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ketscreen.cli.app import VersionOption, app, handle_errors, say
+from ketscreen.cli.app import InstrumentOption, VersionOption, app, handle_errors, say
 from ketscreen.cli.sessions_cmd import UsageError
 
 export_app = typer.Typer(
@@ -22,7 +22,8 @@ app.add_typer(export_app, name="export")
 PATH_ARG = typer.Argument(
     None,
     metavar="[FILE]",
-    help="A questionnaire YAML file. Default: the newest shipped version (or --version).",
+    help="A questionnaire YAML file. Default: the newest shipped version of the instrument "
+    "(or --version).",
     show_default=False,
 )
 OUTPUT_OPT = typer.Option(
@@ -59,6 +60,7 @@ def export_fhir(
     version: VersionOption = None,
     as_bundle: bool = BUNDLE_OPT,
     folder: Path | None = FOLDER_OPT,
+    instrument: InstrumentOption = None,
 ) -> None:
     """Print the questionnaire as a FHIR R4 Questionnaire (JSON).
 
@@ -81,7 +83,7 @@ def export_fhir(
         )
     if output is not None:
         check_writable_target(output, force=force)
-    q = load_questionnaire(path, version=version)
+    q = load_questionnaire(path, instrument=instrument, version=version)
     release = release_of(q)
     date = release.date if release is not None else None
     if folder is not None:

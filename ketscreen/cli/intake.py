@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ketscreen.cli.app import (
+    InstrumentOption,
     PlainOption,
     QuestionnaireOption,
     RegionOption,
@@ -72,6 +73,7 @@ def intake(
     region: RegionOption = None,
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
+    instrument: InstrumentOption = None,
 ) -> None:
     """Run the screener with a client, saved after every answer.
 
@@ -102,6 +104,11 @@ def intake(
         raise UsageError("--reason goes with --amend, and --amend needs --reason TEXT")
     if counselor is not None and client is None:
         raise UsageError("--counselor is recorded when a session starts: use it with --client")
+    if instrument is not None and client is None:
+        raise UsageError(
+            "--instrument chooses the questionnaire of a new session: use it with --client "
+            "(a saved session keeps its own)"
+        )
     try:
         if client is not None:
             client = check_client(client)
@@ -112,9 +119,9 @@ def intake(
     choice = choose_region(region, os.environ)
     if choice.warning:
         warn(choice.warning)
-    # New sessions use the newest version (or the file given); a resumed or amended
-    # session is opened with the version it was recorded under.
-    loaded = load_questionnaire(questionnaire)
+    # New sessions use the newest version of the instrument (or the file given); a
+    # resumed or amended session is opened with the one it was recorded under.
+    loaded = load_questionnaire(questionnaire, instrument=instrument)
     given = loaded if questionnaire is not None else None
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
     term = Terminal(

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from ketscreen.cli.app import (
+    InstrumentOption,
     PlainOption,
     QuestionnaireOption,
     RegionOption,
@@ -27,6 +28,7 @@ def run(
     region: RegionOption = None,
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
+    instrument: InstrumentOption = None,
 ) -> None:
     """Answer the self-check and see your result (the default).
 
@@ -44,7 +46,7 @@ def run(
     choice = choose_region(region, os.environ)
     if choice.warning:
         warn(choice.warning)
-    loaded = load_questionnaire(questionnaire)
+    loaded = load_questionnaire(questionnaire, instrument=instrument)
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
     terminal = Terminal(
         make_console(plain=is_plain),
@@ -59,7 +61,7 @@ def screener_options(argv: Sequence[str]) -> dict[str, Any] | None:
     """The options of a plain screener invocation, read without Typer; else None.
 
     `ketscreen`, `ketscreen run` and either with `--region R` / `-r R` /
-    `--region=R`, `--plain`, `--questionnaire PATH` are read here. Anything else
+    `--region=R`, `--plain`, `--questionnaire PATH`, `--instrument ID` are read here. Anything else
     (help, version, other commands, a missing value, an unknown option) returns None,
     and Typer parses it as usual, with its help and error messages.
 
@@ -71,16 +73,23 @@ def screener_options(argv: Sequence[str]) -> dict[str, Any] | None:
     args = list(argv)
     if args[:1] == ["run"]:
         args.pop(0)
-    options: dict[str, Any] = {"region": None, "plain": False, "questionnaire": None}
+    options: dict[str, Any] = {
+        "region": None,
+        "plain": False,
+        "questionnaire": None,
+        "instrument": None,
+    }
+    valued = {"--region": "region", "-r": "region", "--questionnaire": "questionnaire"}
+    valued["--instrument"] = "instrument"
     while args:
         arg = args.pop(0)
         name, equals, value = arg.partition("=")
         if arg == "--plain":
             options["plain"] = True
-        elif name in ("--region", "--questionnaire") and equals and value:
-            options[name[2:]] = value
-        elif arg in ("--region", "-r", "--questionnaire") and args and args[0][:1] != "-":
-            options["questionnaire" if arg == "--questionnaire" else "region"] = args.pop(0)
+        elif name in valued and name != "-r" and equals and value:
+            options[valued[name]] = value
+        elif arg in valued and args and args[0][:1] != "-":
+            options[valued[arg]] = args.pop(0)
         else:
             return None
     if options["questionnaire"] is not None:

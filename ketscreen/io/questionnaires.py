@@ -138,20 +138,38 @@ def load_questionnaire(
 ) -> Questionnaire:
     """Load and check a questionnaire.
 
-    With `path`, that file. Otherwise a shipped instrument (default `ketamine`) at
-    `version` (default: the newest).
+    With `path`, that file (VersionError when `instrument` names another id). Otherwise
+    a shipped instrument (default `DEFAULT_INSTRUMENT`) at `version` (default: the newest).
     """
     if path is None:
         return _load_shipped(find(instrument or DEFAULT_INSTRUMENT, version))
     path = Path(path)
     data = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
     loaded = parse_questionnaire(data, str(path))
+    check_instrument(path, loaded.id, instrument)
     if version is not None and loaded.version != version:
         raise VersionError(
             f"{path} is questionnaire {loaded.id} version {loaded.version}, not {version}; "
             "leave out --version, or give the file of that version"
         )
     return loaded
+
+
+def check_instrument(path: Path, found: str | None, instrument: str | None) -> None:
+    """A file given together with `--instrument ID` must be that instrument.
+
+    `found` is the file's id (None: read from its `id:` line; a file without one is left
+    for the parser to report)."""
+    if instrument is None:
+        return
+    if found is None:
+        identity = _identity(path)
+        found = identity[0] if identity is not None else None
+    if found is not None and found != instrument:
+        raise VersionError(
+            f"{path} is questionnaire {found}, not {instrument}; "
+            "leave out --instrument, or give a file of that instrument"
+        )
 
 
 def load_recorded(

@@ -7,7 +7,7 @@ locale (`en_GB.UTF-8` -> UK), else `INTL` (CONTENT.md section 6).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +20,13 @@ FALLBACK = "INTL"
 KINDS = ("emergency", "crisis", "drugs", "medical", "poison")
 ALIASES = {"GB": "UK"}
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+SAFETY_PLAN = (
+    "If you can, stay with someone you trust, and keep away from alcohol and other drugs "
+    "while you feel like this."
+)
+"""The safety-planning line when the resources file gives none."""
 
 
 class RegionError(KetscreenError):
@@ -53,6 +60,8 @@ class Region:
     urgent_care: str
     crisis_line: Service
     services: tuple[Service, ...]
+    safety_plan: str = SAFETY_PLAN
+    """The crisis panel's safety-planning line (`safety_plan:` at the top of the file)."""
 
     def of_kind(self, *kinds: str) -> tuple[Service, ...]:
         return tuple(s for s in self.services if s.kind in kinds)
@@ -162,13 +171,21 @@ def _region(code: str, value: Any, loc: Loc, problems: list[Problem]) -> Region 
     )
 
 
+_TOP_KEYS = {"regions", "safety_plan", "report_headings"}
+
+
 def parse_resources(data: bytes, source: str) -> dict[str, Region]:
     """Bytes of resources.yaml -> regions by code, or QuestionnaireError with every problem."""
     root = load_yaml(data, source)
     top = loc_of(root, Loc(source, 1, 1))
-    if not isinstance(root, LocatedDict) or set(root) != {"regions"}:
+    if not isinstance(root, LocatedDict) or "regions" not in root or set(root) - _TOP_KEYS:
         raise QuestionnaireError(
-            [top.problem("the top level must be a mapping with one key, regions:")]
+            [
+                top.problem(
+                    "the top level must be a mapping with regions: (and optionally "
+                    "safety_plan: and report_headings:)"
+                )
+            ]
         )
     raw = root["regions"]
     if not isinstance(raw, LocatedDict):
@@ -189,9 +206,44 @@ def parse_resources(data: bytes, source: str) -> dict[str, Region]:
     for code in REGIONS:
         if code not in raw:
             problems.append(raw.loc.problem(f"region {code} is missing"))
+    plan = root.get("safety_plan", SAFETY_PLAN)
+    if not isinstance(plan, str) or not plan.strip():
+        problems.append(root.value_loc("safety_plan").problem("safety_plan: must be a text"))
+    _headings(root, problems)
     if problems:
         raise QuestionnaireError(problems)
-    return regions
+    return {code: replace(region, safety_plan=plan) for code, region in regions.items()}
+
+
+def _headings(root: LocatedDict, problems: list[Problem]) -> dict[str, dict[str, str]]:
+    """`report_headings:` checked: questionnaire id -> section id -> heading text."""
+    raw = root.get("report_headings", {})
+    where = root.value_loc("report_headings") if "report_headings" in root else root.loc
+    if not isinstance(raw, dict):
+        problems.append(where.problem("report_headings: must map questionnaire ids to sections"))
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for instrument, sections in raw.items():
+        if not isinstance(sections, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in sections.items()
+        ):
+            problems.append(
+                where.problem(f"report_headings: {instrument}: map section ids to heading texts")
+            )
+            continue
+        found[str(instrument)] = {str(k): str(v) for k, v in sections.items()}
+    return found
+
+
+@lru_cache(maxsize=1)
+def report_headings() -> dict[str, dict[str, str]]:
+    """Counselor-facing report headings of shipped questionnaires' sections, by
+    questionnaire id and section id (`report_headings:` in resources.yaml)."""
+    path = data_dir() / "resources.yaml"
+    root = load_yaml(read_limited(path, 256 * 1024, "resources"), path.name)
+    problems: list[Problem] = []
+    found = _headings(root, problems) if isinstance(root, LocatedDict) else {}
+    return {} if problems else found
 
 
 @lru_cache(maxsize=1)

@@ -181,6 +181,8 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
     for band in rule.bands:
         if band.when is not None:
             when = describe(band.when)
+        elif band.incomplete and rule.max_missing == 0:
+            when = f"any of the {rule.score} items unanswered"
         elif band.incomplete:
             when = f"more than {rule.max_missing} of the {rule.score} items unanswered"
         else:
@@ -189,10 +191,11 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
     console.print()
     console.print(Text("Bands (checked in this order)", style="heading"))
     console.print(bands)
-    console.print(
-        f"With 1 to {rule.max_missing} {rule.score} items unanswered, the band is computed "
-        'from the answered ones and marked as a lower bound ("at least").'
-    )
+    if rule.max_missing:
+        console.print(
+            f"With 1 to {rule.max_missing} {rule.score} items unanswered, the band is computed "
+            'from the answered ones and marked as a lower bound ("at least").'
+        )
 
     flags = Table(expand=True, pad_edge=False)
     flags.add_column("flag", overflow="fold")
@@ -203,7 +206,7 @@ def render_questionnaire(q: Questionnaire, console: Console) -> None:
         flags.add_row(flag.id, flag.level.value, when)
     console.print()
     console.print(Text("Flags (raised whatever the band; most urgent first)", style="heading"))
-    console.print(flags)
+    console.print(flags if q.flags else "None: no answer raises a flag.")
     if q.safety_items:
         console.print(
             f"Safety questions: {', '.join(q.safety_items)}. A result in which one was "

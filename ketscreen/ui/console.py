@@ -13,7 +13,7 @@ import io
 import sys
 from collections.abc import Iterator
 from io import StringIO
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
 from rich.segment import Segment
@@ -21,15 +21,19 @@ from rich.theme import Theme
 
 from ketscreen.core.safe_text import CONTROL, visible
 
+if TYPE_CHECKING:
+    from ketscreen.core.model import Questionnaire
+
 THEME = Theme(
     {
-        "band.no_recent_use": "bold green",
-        "band.prescribed_only": "bold cyan",
-        "band.incomplete": "bold",
-        "band.low": "bold green",
-        "band.mild": "bold yellow",
-        "band.moderate": "bold dark_orange",
-        "band.severe": "bold red",
+        # Bands are styled by their kind and place (`band_style`), never by their id:
+        # range bands from the lowest to the highest score, green to red.
+        "band.range.0": "bold green",
+        "band.range.1": "bold yellow",
+        "band.range.2": "bold dark_orange",
+        "band.range.3": "bold red",
+        "band.outcome": "bold cyan",
+        "band.neutral": "bold",
         "level.emergency": "bold white on red",
         "level.crisis": "bold red",
         "level.urgent": "bold dark_orange",
@@ -40,6 +44,30 @@ THEME = Theme(
         "heading": "bold",
     }
 )
+
+
+_RANGE_STYLES = 4
+
+
+def band_style(questionnaire: Questionnaire, band_id: str) -> str:
+    """The theme style of a band, from the questionnaire's shape alone.
+
+    Range bands go from green (the lowest scores) to red (the highest), spread over the
+    four range styles when there are more or fewer than four. A single range band (a
+    total with no cut-off) is neutral, as are the band for too few answers and an
+    unknown id; a band chosen by a condition (`when:`) is an outcome, in cyan.
+    """
+    bands = questionnaire.band_rule.bands
+    ranged = sorted((b for b in bands if b.low is not None), key=lambda b: b.low or 0)
+    band = next((b for b in bands if b.id == band_id), None)
+    if band is None or band.incomplete:
+        return "band.neutral"
+    if band.when is not None:
+        return "band.outcome"
+    if len(ranged) < 2:
+        return "band.neutral"
+    place = [b.id for b in ranged].index(band.id)
+    return f"band.range.{round(place * (_RANGE_STYLES - 1) / (len(ranged) - 1))}"
 
 
 class TrimmedLines(io.TextIOBase):

@@ -35,7 +35,7 @@ from ketscreen.ui.blocks import (
     bullet_list,
     render_block,
 )
-from ketscreen.ui.console import make_console
+from ketscreen.ui.console import band_style, make_console
 from ketscreen.ui.paging import Part, print_parts
 from ketscreen.ui.resources_view import (
     KIND_LABELS,
@@ -69,8 +69,22 @@ def _band_score_items(questionnaire: Questionnaire, result: Result) -> list[str]
     return [item for item in items if item in result.asked]
 
 
+def counts_signs(questionnaire: Questionnaire) -> bool:
+    """True when the band's score counts signs: every item is yes (1) or no (0), so the
+    result says "4 of 10 warning signs". Any other score (weights 0 to 3, say) is a
+    total, shown with its own label."""
+    rule = questionnaire.band_rule
+    items = next(s.items for s in questionnaire.scores if s.id == rule.score)
+    return all(
+        questionnaire.items[i].type is ItemType.YES_NO
+        and dict(questionnaire.items[i].weights) == {"yes": 1, "no": 0}
+        for i in items
+    )
+
+
 def count_line(questionnaire: Questionnaire, result: Result) -> str | None:
-    """ "4 of 10 warning signs", "At least 4 of 10 ...", or why there is no result."""
+    """ "4 of 10 warning signs", "At least 4 of 10 ...", a total with its score's label,
+    or why there is no result."""
     items = _band_score_items(questionnaire, result)
     count = result.scores.get(questionnaire.band_rule.score)
     if not items or count is None:
@@ -78,14 +92,24 @@ def count_line(questionnaire: Questionnaire, result: Result) -> str | None:
     total = len(items)
     unanswered = sum(1 for item in items if item in result.missing)
     band = questionnaire.band_rule.band(result.band)
+    signs = counts_signs(questionnaire)
     if band.incomplete:
         needed = total - questionnaire.band_rule.max_missing
+        asked = "warning-sign questions" if signs else "questions for this result"
         return (
-            f"You answered {total - unanswered} of the {total} warning-sign questions; "
+            f"You answered {total - unanswered} of the {total} {asked}; "
             f"a result needs answers to at least {needed}."
         )
+    verb = "was" if unanswered == 1 else "were"
+    if not signs:
+        score = next(s for s in questionnaire.scores if s.id == questionnaire.band_rule.score)
+        if result.lower_bound:
+            return (
+                f"{score.label}: at least {count}. {unanswered} of its questions {verb} "
+                "not answered, so the total could be higher."
+            )
+        return f"{score.label}: {count}."
     if result.lower_bound:
-        verb = "was" if unanswered == 1 else "were"
         return (
             f"At least {count} of {total} warning signs. {unanswered} of these questions {verb} "
             "not answered, so the number could be higher."
@@ -95,7 +119,7 @@ def count_line(questionnaire: Questionnaire, result: Result) -> str | None:
 
 def band_block(questionnaire: Questionnaire, result: Result) -> Block:
     band = questionnaire.band_rule.band(result.band)
-    style = f"band.{band.id}"
+    style = band_style(questionnaire, band.id)
     label = Text(band.label, style=style)
     if result.lower_bound:
         label.append(" (at least)", style=style)
@@ -124,10 +148,11 @@ def signs_block(questionnaire: Questionnaire, result: Result) -> Block | None:
     """The signs reported, in the words of each item's `short`.
 
     Counted: the band score's items answered yes. Also reported: any other yes/no item
-    answered yes that raised no flag (withdrawal, secrecy): they are signs, not alerts.
+    answered yes that raised no flag: they are signs, not alerts. None when the band's
+    score is a total, not a count of signs.
     """
     counted_ids = _band_score_items(questionnaire, result)
-    if not counted_ids:
+    if not counted_ids or not counts_signs(questionnaire):
         return None
     flagged = {flag.item for flag in result.flags}
     answers = result.answers

@@ -52,17 +52,12 @@ def _crisis_services(region: Region) -> list[Service]:
     return [region.crisis_line, *others]
 
 
-SAFETY_PLAN = (
-    "If you can, stay with someone you trust, and keep away from ketamine, alcohol and "
-    "other drugs while you feel like this."
-)
-
-
 def crisis_block(level: FlagLevel, region: Region) -> Block:
     """The crisis panel. `now` (emergency) leads with the emergency number.
 
     The crisis lines are "free and confidential"; the emergency number is listed apart
-    (an ambulance is not free everywhere); one safety-planning line (CONTENT.md sec. 4).
+    (an ambulance is not free everywhere); one safety-planning line (CONTENT.md sec. 4),
+    the resources file's `safety_plan:`.
     """
     danger = Text(f"If you are in danger now, call {region.emergency}.", style="heading")
     services: list[Line] = [Bullet(service_line(service)) for service in _crisis_services(region)]
@@ -72,7 +67,7 @@ def crisis_block(level: FlagLevel, region: Region) -> Block:
             "Thank you for telling us. You do not have to go through this alone.",
             "Talk to someone now. These crisis lines are free and confidential:",
             *services,
-            SAFETY_PLAN,
+            region.safety_plan,
         ]
     else:
         lines = [
@@ -80,7 +75,7 @@ def crisis_block(level: FlagLevel, region: Region) -> Block:
             "These crisis lines are free and confidential:",
             *services,
             danger,
-            SAFETY_PLAN,
+            region.safety_plan,
         ]
     return Block(CRISIS_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)
 

@@ -8,13 +8,16 @@ reads better aloud.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ketscreen.errors import KetscreenError
 from ketscreen.io.session_store import Summary
+from ketscreen.ui.console import band_style
 
 TABLE_MIN_WIDTH = 80
 
@@ -22,6 +25,19 @@ TABLE_MIN_WIDTH = 80
 def _started(iso: str) -> str:
     """`2026-11-21T15:40:12Z` -> `2026-11-21 15:40` (UTC, said in the header)."""
     return iso[:16].replace("T", " ")
+
+
+@lru_cache(maxsize=16)
+def _style(questionnaire: str, band: str) -> str:
+    """The band's colour as the result screen gives it, from the questionnaire the
+    session was recorded with (`id version`); neutral when that one does not ship."""
+    from ketscreen.io.questionnaires import load_recorded
+
+    instrument, _, version = questionnaire.partition(" ")
+    try:
+        return band_style(load_recorded(instrument, version), band)
+    except KetscreenError:
+        return "band.neutral"
 
 
 def _band(summary: Summary, labels: Mapping[str, str]) -> Text:
@@ -32,7 +48,7 @@ def _band(summary: Summary, labels: Mapping[str, str]) -> Text:
     label = labels.get(summary.band)
     code = f"{summary.band}, at least" if summary.lower_bound else summary.band
     words = f"{label} ({code})" if label else code.replace("_", " ")
-    text = Text(words, style=f"band.{summary.band}")
+    text = Text(words, style=_style(summary.questionnaire, summary.band))
     if not summary.verified:
         # The file's own word for it, not checked against its answers.
         text.append(" (stored, unverified)", style="muted")

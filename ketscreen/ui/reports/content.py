@@ -17,7 +17,7 @@ from ketscreen.core.conditions import Answer
 from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
-from ketscreen.io.resources import Region
+from ketscreen.io.resources import Region, report_headings
 from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.resources_view import KIND_LABELS
@@ -31,19 +31,6 @@ CONFIDENTIAL = (
 )
 NOT_ANSWERED = "Not answered"
 
-# Counselor-facing headings for the sections of the answers (CONTENT.md sec. 2), by
-# section id; any other section keeps its own title.
-SECTION_HEADINGS = {
-    "use": "Use of ketamine",
-    "withdrawal": "Withdrawal and secrecy",
-    "health": "Health",
-    "mind": "Mental health",
-    "body": "Physical health",
-    "risk": "Risk",
-    "safety": "Safety",
-    "readiness": "Readiness to change",
-}
-CRITERIA_SECTION = "signs"
 
 STATUS_NOTICES = {
     Status.IN_PROGRESS: (
@@ -168,19 +155,28 @@ def build_report(session: Session, region: Region | None = None) -> SessionRepor
             flag_of.get(item_id),
         )
 
+    # Counselor-facing headings (resources.yaml `report_headings:`); a section not listed
+    # keeps its own title. The criteria table is the first section whose every item
+    # names a criterion ("C1"), headed with their range.
+    headings = report_headings().get(q.id, {})
     criteria: SectionRows | None = None
     sections: list[SectionRows] = []
     for section in q.sections:
         rows = tuple(row(i) for i in section.items if i in asked)
         if not rows:
             continue
+        heading = headings.get(section.id, section.title)
+        named = [q.items[i].criterion for i in section.items]
+        is_criteria = criteria is None and all(named)
+        if is_criteria:
+            heading = f"{heading}, criteria {named[0]}-{named[-1]}"
         part = SectionRows(
             section.id,
-            SECTION_HEADINGS.get(section.id, section.title),
+            heading,
             section.time_frame or q.items[section.items[0]].time_frame,
             rows,
         )
-        if section.id == CRITERIA_SECTION:
+        if is_criteria:
             criteria = part
         else:
             sections.append(part)
@@ -323,7 +319,7 @@ def document(report: SessionReport) -> list[Block]:
     blocks += [Heading("Result"), *_result(report)]
     if report.criteria is not None:
         blocks += [
-            Heading(_section_heading(report.criteria, "Warning signs, criteria C1-C10")),
+            Heading(_section_heading(report.criteria, report.criteria.heading)),
             Table(
                 ("Criterion", "Warning sign", "Answer", "Counted"),
                 tuple(
