@@ -411,7 +411,7 @@ def test_resume_starts_with_a_reminder_of_the_positive_answer(isolated_env: Path
     again = runner.invoke(app, ["intake", "--resume", path.stem, "--region", "UK"], input="q\n")
     words = " ".join(again.stdout.split())
     assert words.index(
-        "Earlier in this session the client reported thoughts of self-harm"
+        "Earlier in this session the client reported thoughts of suicide or self-harm"
     ) < words.index("resuming session")
     assert "Safety note," in words and "Called the crisis team" in words
 

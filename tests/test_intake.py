@@ -559,9 +559,10 @@ def test_resuming_a_session_with_a_crisis_answer_shows_it_first(isolated_env: Pa
     assert json.loads(path.read_text())["answers"]["self_harm"] == "past_month"
     result = intake("--resume", path.stem, lines=["", "q"])
     shown = said(result)
-    assert "Earlier in this session the client reported thoughts of self-harm." in shown
+    earlier = "Earlier in this session the client reported thoughts of suicide or self-harm"
+    assert f"{earlier} in the past month." in shown
     assert "For the client: read this to them, or show them the screen." in shown
-    assert shown.index("Earlier in this session") < shown.index("resuming session")
+    assert shown.index(earlier) < shown.index("resuming session")
 
 
 def test_general_notes_screen_ends_with_the_crisis_line(

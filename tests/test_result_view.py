@@ -371,3 +371,63 @@ def test_the_readme_picture_is_drawn_by_the_tool_and_up_to_date() -> None:
     assert module.TARGET.read_text(encoding="utf-8") == svg, (
         "docs/result.svg is out of date: run python scripts/make_screenshot.py"
     )
+
+
+# -- another instrument: a total without a cut-off, no flags, no safety questions --------
+
+
+@pytest.fixture(scope="module")
+def sds() -> Questionnaire:
+    from ketscreen.io.questionnaires import load_questionnaire
+
+    return load_questionnaire(instrument="sds")
+
+
+SDS_ANSWERS = {
+    "sds_control": "sometimes",
+    "sds_anxious": "never",
+    "sds_worry": "often",
+    "sds_wish_stop": "often",
+    "sds_difficulty": "quite_difficult",
+}
+
+
+def test_the_sds_result_shows_its_total_and_says_there_is_no_cut_off(
+    sds: Questionnaire,
+) -> None:
+    screen = run(sds, ["", *keys_for(sds, SDS_ANSWERS), "", ""])
+    assert screen.result is not None and screen.result.scores == {"sds_total": 6}
+    result = screen.out[screen.out.index("Your result") :]
+    assert result.startswith(
+        "Your result\nTotal worked out (no validated cut-off for ketamine)\n"
+        "Your total is shown below, from 0 to 15."
+    )
+    assert "SDS total (0 to 15; higher means more signs of dependence): 6.\n" in result
+    assert "Use the total to see change over time" in result  # its own guidance
+    assert "Services and helplines: United Kingdom" in result
+    assert "Samaritans" in result and "FRANK" in result
+    assert " ".join(DISCLAIMER.split()) in " ".join(result.split())
+    # a total is not a count of warning signs, and nothing raised a safety panel
+    assert "warning sign" not in result
+    assert "Support is available now" not in screen.out
+    assert "Safety not assessed" not in screen.out
+
+
+def test_an_sds_total_needs_every_answer(sds: Questionnaire) -> None:
+    answers = {**SDS_ANSWERS, "sds_worry": "declined"}
+    screen = run(sds, ["", *keys_for(sds, answers), "", ""])
+    assert screen.result is not None and screen.result.band == "incomplete"
+    assert "Not enough answers for a total" in screen.out
+    assert "You answered 4 of the 5 questions for this result" in screen.out
+
+
+def test_a_single_band_without_a_cut_off_is_not_coloured_as_good_or_bad(
+    sds: Questionnaire,
+) -> None:
+    result = Interview(sds, SDS_ANSWERS).result(scored_at=SCORED_AT)
+    buffer = StringIO()
+    console = Console(file=buffer, width=80, color_system="standard", force_terminal=True)
+    console.push_theme(THEME)
+    render_result(console, sds, result, UK, plain=False)
+    # bold only (SGR 1): neither green (32) nor red (31), as a one-band total says nothing
+    assert re.search(r"\x1b\[1mTotal worked out", buffer.getvalue())

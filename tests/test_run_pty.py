@@ -139,3 +139,39 @@ def test_plain_mode_in_a_real_terminal_pauses_between_pages(tmp_path: Path) -> N
     finally:
         child.close(force=True)
     assert child.exitstatus == ExitCode.OK
+
+
+def test_the_severity_of_dependence_scale_in_a_terminal(tmp_path: Path) -> None:
+    """A second instrument, chosen by id: five questions, a total with no cut-off, and no
+    safety questions; the disclaimer and the region's helplines as for any result."""
+    child = spawn(tmp_path, "run", "--instrument", "sds", "--region", "UK", rows=50, cols=100)
+    try:
+        child.expect_exact("Severity of Dependence Scale (SDS) for ketamine")
+        child.expect_exact("Press Enter to start, or type q to stop:")
+        assert "\x1b[" in child.before  # a terminal: colour and boxes
+        child.sendline("")
+        for number, answer in enumerate(("2", "1", "3", "3", "2"), start=1):
+            child.expect_exact(f"Question {number} of 5")
+            child.expect_exact("Your answer:")
+            child.sendline(answer)
+        child.expect_exact("Check your answers")
+        child.expect_exact("Your choice:")
+        child.sendline("")
+        child.expect_exact("Total worked out (no validated cut-off for ketamine)")
+        child.expect_exact("SDS total (0 to 15; higher means more signs of dependence): 6.")
+        save = "Save a copy (t or h), or press Enter to finish:"
+        pages = ["Press Enter to read on", save]
+        seen = ""
+        while child.expect_exact(pages) == 0:
+            seen += child.before
+            child.sendline("")
+        seen += child.before
+        child.sendline("")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == ExitCode.OK
+    for expected in ("Samaritans", "FRANK", "This is a screening tool, not a diagnosis"):
+        assert expected in seen
+    assert "warning signs" not in seen  # a total, not a count of signs
+    assert "Support is available now" not in seen  # no safety question, no crisis panel

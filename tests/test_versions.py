@@ -191,7 +191,7 @@ def test_a_1_0_0_session_with_a_crisis_starts_resume_with_a_reminder(
     assert result.exit_code == 0
     out = " ".join(result.stdout.split())
     assert out.index(
-        "Earlier in this session the client reported thoughts of self-harm"
+        "Earlier in this session the client reported thoughts of suicide or self-harm"
     ) < out.index("amending")
     assert "For the counselor: safety protocol" in out
     assert "Do not leave the client alone." in out

@@ -38,7 +38,13 @@ from ketscreen.ui.interview_screen import (
 from ketscreen.ui.paging import Part
 from ketscreen.ui.reports.content import when
 from ketscreen.ui.result_view import result_parts
-from ketscreen.ui.safety import counselor_block, crisis_block, crisis_level, footer
+from ketscreen.ui.safety import (
+    counselor_block,
+    crisis_block,
+    crisis_level,
+    footer,
+    reported,
+)
 from ketscreen.ui.screener import show_result
 from ketscreen.ui.terminal import Terminal
 
@@ -320,7 +326,8 @@ class IntakeFlow:
         level = crisis_level(flags)
         if level is None or not isinstance(event.value, str):
             return
-        self.term.print(render_block(counselor_block(level), plain=self.term.plain))
+        what = reported(interview.questionnaire, flags)
+        self.term.print(render_block(counselor_block(level, what), plain=self.term.plain))
         text = self.term.ask(
             "Safety note: what you did and agreed (press Enter alone to leave it empty):"
         )
@@ -382,18 +389,19 @@ class IntakeFlow:
     def _crisis_reminder(self, session: Session, interview: Interview) -> None:
         """Resuming or amending a session whose client reported a crisis: say so first,
         with the counselor's protocol and the safety notes recorded so far."""
-        level = crisis_level(interview.flags())
+        flags = interview.flags()
+        level = crisis_level(flags)
         if level is None:
             return
+        what = reported(interview.questionnaire, flags)
         self.term.print(
             Text(
-                "Earlier in this session the client reported thoughts of self-harm. "
-                + READ_TO_CLIENT,
+                f"Earlier in this session the client reported {what}. " + READ_TO_CLIENT,
                 style="heading",
             )
         )
         self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
-        self.term.print(render_block(counselor_block(level), plain=self.term.plain))
+        self.term.print(render_block(counselor_block(level, what), plain=self.term.plain))
         if not session.safety_notes:
             self.term.print(Text("No safety note was recorded.", style="heading"))
         for note in session.safety_notes:

@@ -116,11 +116,26 @@ def urgent_block(questionnaire: Questionnaire, flags: Sequence[Flag], region: Re
 COUNSELOR_TITLE = "For the counselor: safety protocol"
 
 
-def counselor_lines(level: FlagLevel) -> tuple[str, ...]:
-    """What the counselor does after a positive safety answer (CONTENT.md section 4)."""
-    when = "right now" if level is FlagLevel.EMERGENCY else "in the past month"
+def reported(questionnaire: Questionnaire, flags: Sequence[Flag]) -> str:
+    """What the client reported, from the most urgent crisis-type flag's label, as the
+    middle of a sentence: "thoughts of suicide or self-harm right now"."""
+    level = crisis_level(flags)
+    flag = next(f for f in flags if f.level is level)
+    return lower_first(next(rule.label for rule in questionnaire.flags if rule.id == flag.id))
+
+
+def lower_first(label: str) -> str:
+    """A label as the middle of a sentence ("Thoughts of ..." -> "thoughts of ...");
+    a word in capitals (an acronym) is left as it is."""
+    word = label.split(" ", 1)[0]
+    return label if word.isupper() else label[:1].lower() + label[1:]
+
+
+def counselor_lines(level: FlagLevel, what: str) -> tuple[str, ...]:
+    """What the counselor does after a positive safety answer (CONTENT.md section 4);
+    `what` is what was reported (`reported`)."""
     lines = [
-        f"The client reported thoughts of suicide or self-harm {when}.",
+        f"The client reported {what}.",
         "Assess now: ask about a plan, intent, means and past attempts, for example with "
         "the C-SSRS screener or the ASQ brief suicide safety assessment.",
     ]
@@ -133,6 +148,6 @@ def counselor_lines(level: FlagLevel) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def counselor_block(level: FlagLevel) -> Block:
-    lines: list[Line] = [Bullet(line) for line in counselor_lines(level)]
+def counselor_block(level: FlagLevel, what: str) -> Block:
+    lines: list[Line] = [Bullet(line) for line in counselor_lines(level, what)]
     return Block(COUNSELOR_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)

@@ -55,7 +55,9 @@ def self_check_welcome(questionnaire: Questionnaire) -> Welcome:
                 "This is a screening tool, not a diagnosis. It shows warning signs and "
                 "where to find help."
             ),
-            Bullet(f"Up to {count} questions, about {minutes} minutes."),
+            Bullet(
+                f"Up to {count} questions, about {minutes} minute{'s' if minutes != 1 else ''}."
+            ),
             Bullet(
                 "Private: your answers stay on this computer. Nothing is sent, and nothing "
                 "is saved unless you choose to save it."

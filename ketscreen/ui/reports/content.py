@@ -22,7 +22,7 @@ from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.resources_view import KIND_LABELS
 from ketscreen.ui.result_view import not_assessed_text
-from ketscreen.ui.safety import COUNSELOR_TITLE, counselor_lines
+from ketscreen.ui.safety import COUNSELOR_TITLE, counselor_lines, lower_first
 
 CONFIDENTIAL = (
     "Confidential: this report holds health information about the client. Keep it secure "
@@ -387,7 +387,9 @@ def document(report: SessionReport) -> list[Block]:
 
 def _safety_protocol(report: SessionReport, level: FlagLevel) -> list[Block]:
     """The counselor panel shown at the intake, and the safety notes with their times."""
-    blocks: list[Block] = [Subheading(COUNSELOR_TITLE), Bullets(counselor_lines(level))]
+    group = next(g for g in report.flag_groups if g.level is level)
+    what = lower_first(group.flags[0])
+    blocks: list[Block] = [Subheading(COUNSELOR_TITLE), Bullets(counselor_lines(level, what))]
     notes = report.session.safety_notes
     if not notes:
         return [*blocks, Paragraph("Safety note: none was recorded in this session.")]
