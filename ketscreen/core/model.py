@@ -195,6 +195,9 @@ class Questionnaire:
     guidance: Guidance
     sources: tuple[Source, ...]
     examples: tuple[Example, ...] = field(default=())
+    safety_plan: str | None = None
+    """The crisis panel's safety-planning line for this instrument; None: the one in
+    resources.yaml."""
 
     @cached_property
     def safety_items(self) -> tuple[str, ...]:

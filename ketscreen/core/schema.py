@@ -175,7 +175,7 @@ def build_questionnaire(data: Any, source: str) -> Questionnaire:
 
 
 _TOP_KEYS = ("id", "version", "title", "sections", "scores", "bands", "levels", "flags")
-_TOP_OPTIONAL = ("description", "sources", "guidance", "examples")
+_TOP_OPTIONAL = ("description", "sources", "guidance", "examples", "safety_plan")
 
 
 def _build(b: _Builder, data: LocatedDict) -> Questionnaire:
@@ -184,6 +184,7 @@ def _build(b: _Builder, data: LocatedDict) -> Questionnaire:
     version = b.attempt(lambda: b.text(data, "version", "questionnaire"))
     title = b.attempt(lambda: b.text(data, "title", "questionnaire"))
     description = b.attempt(lambda: b.text(data, "description", "questionnaire", optional=True))
+    safety_plan = b.attempt(lambda: b.text(data, "safety_plan", "questionnaire", optional=True))
 
     sources = _sources(b, data)
     source_ids = {s.id for s in sources}
@@ -205,6 +206,7 @@ def _build(b: _Builder, data: LocatedDict) -> Questionnaire:
         version=version,
         title=title,
         description=description or "",
+        safety_plan=safety_plan or None,
         sha256=canonical_sha256(data),
         source_name=b.source,
         sections=sections,

@@ -383,7 +383,11 @@ class IntakeFlow:
         """When stopping early: the crisis panel again if it was raised; the crisis line."""
         level = crisis_level(interview.flags())
         if level is not None:
-            self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+            self.term.print(
+                render_block(
+                    crisis_block(level, self.region, interview.questionnaire), plain=self.term.plain
+                )
+            )
         self.term.print(footer(self.region, plain=self.term.plain))
 
     def _crisis_reminder(self, session: Session, interview: Interview) -> None:
@@ -400,7 +404,11 @@ class IntakeFlow:
                 style="heading",
             )
         )
-        self.term.print(render_block(crisis_block(level, self.region), plain=self.term.plain))
+        self.term.print(
+            render_block(
+                crisis_block(level, self.region, interview.questionnaire), plain=self.term.plain
+            )
+        )
         self.term.print(render_block(counselor_block(level, what), plain=self.term.plain))
         if not session.safety_notes:
             self.term.print(Text("No safety note was recorded.", style="heading"))

@@ -471,7 +471,11 @@ class _Loop:
         term.new_screen()
         if self.options.crisis_label:
             term.print(Text(self.options.crisis_label, style="heading"))
-        term.print(render_block(crisis_block(level, self.region), plain=term.plain))
+        term.print(
+            render_block(
+                crisis_block(level, self.region, self.interview.questionnaire), plain=term.plain
+            )
+        )
         term.print(footer(self.region, plain=term.plain))
 
     def _crisis_pause(self) -> _Step:

@@ -328,7 +328,7 @@ def result_parts(
     lead: list[Block] = []
     level = crisis_level(result.flags)
     if level is not None:
-        lead.append(crisis_block(level, region))
+        lead.append(crisis_block(level, region, questionnaire))
     if any(flag.level is FlagLevel.URGENT for flag in result.flags):
         lead.append(urgent_block(questionnaire, result.flags, region))
     not_assessed = not_assessed_block(questionnaire, result)
@@ -431,7 +431,7 @@ def result_document(
     blocks: list[content.Block] = []
     level = crisis_level(result.flags)
     if level is not None:
-        blocks += _content(crisis_block(level, region), notice=True)
+        blocks += _content(crisis_block(level, region, questionnaire), notice=True)
     if any(flag.level is FlagLevel.URGENT for flag in result.flags):
         blocks += _content(urgent_block(questionnaire, result.flags, region), notice=True)
     rest: list[Block | None] = [

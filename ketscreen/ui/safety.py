@@ -52,13 +52,14 @@ def _crisis_services(region: Region) -> list[Service]:
     return [region.crisis_line, *others]
 
 
-def crisis_block(level: FlagLevel, region: Region) -> Block:
+def crisis_block(level: FlagLevel, region: Region, questionnaire: Questionnaire) -> Block:
     """The crisis panel. `now` (emergency) leads with the emergency number.
 
     The crisis lines are "free and confidential"; the emergency number is listed apart
     (an ambulance is not free everywhere); one safety-planning line (CONTENT.md sec. 4),
-    the resources file's `safety_plan:`.
+    the questionnaire's `safety_plan:`, else the resources file's.
     """
+    plan = questionnaire.safety_plan or region.safety_plan
     danger = Text(f"If you are in danger now, call {region.emergency}.", style="heading")
     services: list[Line] = [Bullet(service_line(service)) for service in _crisis_services(region)]
     if level is FlagLevel.EMERGENCY:
@@ -67,7 +68,7 @@ def crisis_block(level: FlagLevel, region: Region) -> Block:
             "Thank you for telling us. You do not have to go through this alone.",
             "Talk to someone now. These crisis lines are free and confidential:",
             *services,
-            region.safety_plan,
+            plan,
         ]
     else:
         lines = [
@@ -75,7 +76,7 @@ def crisis_block(level: FlagLevel, region: Region) -> Block:
             "These crisis lines are free and confidential:",
             *services,
             danger,
-            region.safety_plan,
+            plan,
         ]
     return Block(CRISIS_TITLE, tuple(lines), style=f"level.{level.value}", boxed=True)
 

@@ -121,7 +121,9 @@ def _leaving(term: Terminal, interview: Interview, region: Region) -> None:
     and always the crisis line."""
     level = crisis_level(interview.flags())
     if level is not None:
-        term.print(render_block(crisis_block(level, region), plain=term.plain))
+        term.print(
+            render_block(crisis_block(level, region, interview.questionnaire), plain=term.plain)
+        )
     term.print(footer(region, plain=term.plain))
 
 
