@@ -384,6 +384,30 @@ def test_a_resumed_intake_keeps_its_instrument(shipped_too: Path, isolated_env: 
     assert "Restless-night points (0 to 4): 1." in resumed.stdout
 
 
+def test_a_total_with_answers_missing_is_at_least_on_the_screen_and_in_the_report() -> None:
+    from ketscreen.core.normalize import normalize_answers
+    from ketscreen.io.questionnaires import parse_questionnaire
+    from ketscreen.io.sessions import Session
+    from ketscreen.ui.reports import ReportFormat, render_report
+
+    lenient = SLEEP_CHECK.replace("max_missing: 0", "max_missing: 1")
+    q = parse_questionnaire(lenient.encode(), "lenient.yaml")
+    answers = {"sc_trouble": "yes", "sc_waking": "some", "sc_dread": "declined"}
+    screen = run_screener(q, ["", *keys_for(q, answers), "", ""])
+    assert "Mostly calm nights (at least)" in screen.out
+    assert (
+        "Restless-night points (0 to 4): at least 1. 1 of its questions was not answered, "
+        "so the total could be higher." in said(screen.out)
+    )
+    session = Session.start("20261121-100000-abcde", q, "C-1", at="2026-11-21T10:00:00Z")
+    session.record_answers(normalize_answers(q, answers), at="2026-11-21T10:00:00Z")
+    session.complete(at="2026-11-21T10:00:00Z")
+    report = said(render_report(session, ReportFormat.TEXT))
+    assert "Band: At least: Mostly calm nights (sc_calm)" in report
+    assert "Restless-night points (0 to 4): at least 1" in report
+    assert "the totals are a lower bound" in report and "warning-sign" not in report
+
+
 # -- no instrument's ids in the code -----------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]

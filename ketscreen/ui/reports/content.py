@@ -21,7 +21,7 @@ from ketscreen.io.resources import Region, report_headings
 from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.resources_view import KIND_LABELS
-from ketscreen.ui.result_view import not_assessed_text
+from ketscreen.ui.result_view import counts_signs, not_assessed_text
 from ketscreen.ui.safety import COUNSELOR_TITLE, counselor_lines, lower_first
 
 CONFIDENTIAL = (
@@ -456,11 +456,18 @@ def _result(report: SessionReport) -> list[Block]:
             partial = any(i in missing for i in sc.items)
             rows.append((sc.label, f"at least {value}" if partial else str(value)))
     blocks: list[Block] = [Fields(tuple(rows))]
-    if result.lower_bound:
+    if result.lower_bound and counts_signs(q):
         blocks.append(
             Paragraph(
                 "Some warning-sign questions were not answered, so the counts are a lower "
                 "bound: the true counts may be higher."
+            )
+        )
+    elif result.lower_bound:
+        blocks.append(
+            Paragraph(
+                "Some of the questions scored for this result were not answered, so the "
+                "totals are a lower bound: the true totals may be higher."
             )
         )
     return blocks
