@@ -18,6 +18,7 @@ from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
     Bullets,
+    Chart,
     Fields,
     Heading,
     Notice,
@@ -49,6 +50,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: 1px solid #888; padding: 0.2em 0.4em; text-align: left;
          vertical-align: top; overflow-wrap: anywhere; }
 th { background: #eee; }
+figure.chart { margin: 0.6em 0; break-inside: avoid; page-break-inside: avoid; }
 .notice { border: 3px solid #000; padding: 0.5em 0.8em; margin: 0.8em 0; font-weight: bold; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; }
@@ -107,6 +109,8 @@ def render_block(block: Block) -> str:
                 for row in rows
             )
             return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
+        case Chart(svg):  # made from data in history.py, every text in it escaped there
+            return f'<figure class="chart">{svg}</figure>'
         case _:
             assert_never(block)
 
