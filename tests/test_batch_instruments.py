@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 from ketscreen import load_questionnaire, score
 from ketscreen.cli import app
 from ketscreen.errors import ExitCode
-from ketscreen.io.batch.formats import InputFormat, UsageProblem
+from ketscreen.io.batch.formats import InputFormat, OutputFormat, UsageProblem
+from ketscreen.io.batch.runner import Options
 from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.questionnaires import builtin_path
-from tests.batch_helpers import records, run_text
+from tests.batch_helpers import ASSETS, records, run_text
 
 cli = CliRunner()
 SDS = load_questionnaire(instrument="sds")
@@ -198,3 +199,32 @@ def test_a_result_gives_any_score_by_its_id() -> None:
         _ = result.criteria_count
     ketamine = score(KETAMINE, {"use_12m": "no", "self_harm": "no"})
     assert ketamine.criteria_count is ketamine.scores["criteria_count"]
+
+
+def test_csv_score_cells_match_json_for_a_questionnaire_with_two_scores() -> None:
+    """The CSV fast path writes each score in its own column, empty when absent."""
+    generic = load_questionnaire(ASSETS / "generic.yaml")
+    data = (
+        "respondent_id,used,kinds,sign1,sign2,level\n"
+        "g1,yes,a,yes,no,high\ng2,no,,,,\ng3,sometimes,a;b,yes,,mid\ng4,yes,,,no,\n"
+        "g5,sometimes,c,,,\n"
+    )
+    as_csv, _ = run_text(generic, data, InputFormat.CSV, Options(output=OutputFormat.CSV))
+    as_json, _ = run_text(generic, data, InputFormat.CSV)
+    header, *rows = list(csv.reader(io.StringIO(as_csv)))
+    assert header == [*BEFORE, "total", "signs", *AFTER]
+    expected = [
+        [
+            "" if record[name] is None else str(record[name])
+            for name in ("respondent_id", "total", "signs")
+        ]
+        for record in records(as_json)
+    ]
+    assert [[row[0], row[5], row[6]] for row in rows] == expected
+    assert expected == [
+        ["g1", "4", "1"],
+        ["g2", "", ""],
+        ["g3", "2", "1"],
+        ["g4", "0", "0"],
+        ["g5", "0", ""],
+    ]
