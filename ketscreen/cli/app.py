@@ -265,6 +265,17 @@ QuestionnaireOption = Annotated[
 ]
 
 
+InstrumentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--instrument",
+        metavar="ID",
+        help="Which installed instrument (see `ketscreen list`). Default: ketamine.",
+        show_default=False,
+    ),
+]
+
+
 VersionOption = Annotated[
     str | None,
     typer.Option(

@@ -138,14 +138,20 @@ def load_questionnaire(
 ) -> Questionnaire:
     """Load and check a questionnaire.
 
-    With `path`, that file. Otherwise a shipped instrument (default `ketamine`) at
-    `version` (default: the newest).
+    With `path`, that file (whose id must be `instrument` and whose version must be
+    `version`, when they are given). Otherwise a shipped instrument (default `ketamine`)
+    at `version` (default: the newest).
     """
     if path is None:
         return _load_shipped(find(instrument or DEFAULT_INSTRUMENT, version))
     path = Path(path)
     data = read_limited(path, DEFAULT_MAX_BYTES, "questionnaire")
     loaded = parse_questionnaire(data, str(path))
+    if instrument is not None and loaded.id != instrument:
+        raise VersionError(
+            f"{path} is questionnaire {loaded.id}, not {instrument}; leave out "
+            f"--instrument, or give a questionnaire file of {instrument}"
+        )
     if version is not None and loaded.version != version:
         raise VersionError(
             f"{path} is questionnaire {loaded.id} version {loaded.version}, not {version}; "
