@@ -59,6 +59,14 @@ figure.chart { margin: 0.6em 0; break-inside: avoid; page-break-inside: avoid; }
 """.strip()
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
+HANDOUT_STYLE = """
+@page { margin: 12mm 14mm; }
+html { font-size: 10pt; line-height: 1.3; }
+@media print { body { margin: 0; } }
+h2 { margin: 0.9em 0 0.3em; }
+table { font-size: 9pt; }
+""".strip()
+"""The take-home sheet is one printed page: a little smaller, a little tighter."""
 
 
 class HtmlFormat:
@@ -66,10 +74,19 @@ class HtmlFormat:
 
     def format(self, report: SessionReport) -> str:
         name = title(report)
+        if report.handout:  # no session id: the sheet carries no internal code
+            return html_page(name, name, document(report), extra_style=HANDOUT_STYLE)
         return html_page(name, f"{name}: {report.session.id}", document(report))
 
 
-def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str = "en") -> str:
+def html_page(
+    heading: str,
+    page_title: str,
+    blocks: Sequence[Block],
+    lang: str = "en",
+    *,
+    extra_style: str = "",
+) -> str:
     """A whole self-contained page: `heading` as its h1, then `blocks`. Used by the
     counselor's report and by the self-check's saved copy, so both print the same way
     and carry the same Content-Security-Policy; every text is escaped here."""
@@ -81,7 +98,8 @@ def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str 
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex">\n'
         f"<title>{escape(page_title)}</title>\n"
-        f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{escape(heading)}</h1>\n"
+        f"<style>\n{STYLE}\n{extra_style}\n</style>\n</head>\n<body>\n"
+        f"<h1>{escape(heading)}</h1>\n"
         f"{body}\n</body>\n</html>\n"
     )
     return visible(page)  # control characters from a file, spelled out (\x1b)

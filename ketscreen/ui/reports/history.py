@@ -149,7 +149,7 @@ def history_data(points: Sequence[HistoryPoint]) -> list[dict[str, object]]:
 # -- the chart: inline SVG drawn from the data, no script, no external asset ------------
 
 _W, _H = 640, 220
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 18, 46
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 44, 18, 46
 _DASHES = ("", "6 3", "2 3", "8 3 2 3")
 """Each series has its own line style and its label: nothing relies on colour."""
 
@@ -203,7 +203,7 @@ def chart_svg(points: Sequence[HistoryPoint]) -> str:
             f'font-size="11">{tick}</text>'
         )
     for i, p in enumerate(points):
-        label = p.at[:10] + (" (this)" if p.current else "")
+        label = p.at[:10]
         parts.append(
             f'<text x="{x(i):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle" '
             f'font-size="11">{escape(label)}</text>'
