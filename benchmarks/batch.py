@@ -40,7 +40,7 @@ from ketscreen import load_questionnaire
 from ketscreen.core.conditions import AllOf, AnyOf, Condition, ItemCondition
 from ketscreen.core.model import DECLINED, ItemType, Questionnaire
 from ketscreen.core.normalize import NO_SPELLINGS, YES_SPELLINGS
-from ketscreen.io.batch.writers import COLUMNS
+from ketscreen.io.batch.writers import columns
 
 
 def generate(path: Path, rows: int, questionnaire: Questionnaire, seed: int = 5) -> None:
@@ -175,10 +175,8 @@ def duckdb_sql(q: Questionnaire, source: Path, target: Path) -> str:
         if b.low is not None
     )
     incomplete = next(b.id for b in rule.bands if b.incomplete)
-    outputs = {
-        name: total(name) if any(s.id == name for s in q.scores) else "NULL"
-        for name in ("criteria_count", "warning_signs", "frequency")
-    }
+    score_sql = ", ".join(f"{total(s.id)} AS {s.id}" for s in q.scores)
+    score_names = "".join(f"{s.id}, " for s in q.scores)
     return f"""
 COPY (
   WITH n AS MATERIALIZED (
@@ -188,8 +186,7 @@ COPY (
   s AS (
     SELECT n.respondent_id, n.line, {total(rule.score)} AS band_score, {unanswered} AS unanswered,
       CASE {fixed} ELSE NULL END AS fixed_band,
-      {outputs["criteria_count"]} AS criteria_count, {outputs["warning_signs"]} AS warning_signs,
-      {outputs["frequency"]} AS frequency, {flags} AS flags, {top} AS top_flag_level,
+      {score_sql}, {flags} AS flags, {top} AS top_flag_level,
       {missing} AS missing, concat_ws('; ', {", ".join(problems)}) AS error
     FROM n
   )
@@ -198,7 +195,7 @@ COPY (
     coalesce(fixed_band, CASE WHEN unanswered > {rule.max_missing} THEN {_lit(incomplete)}
       {ranged} ELSE {_lit(incomplete)} END) AS band,
     fixed_band IS NULL AND unanswered BETWEEN 1 AND {rule.max_missing} AS lower_bound,
-    criteria_count, warning_signs, frequency, top_flag_level, flags, missing,
+    {score_names}top_flag_level, flags, missing,
     NULLIF(error, '') AS error, {_lit(q.id)} AS questionnaire,
     {_lit(q.version)} AS questionnaire_version, {_lit(q.sha256)} AS questionnaire_sha256
   FROM s
@@ -254,7 +251,7 @@ def run(command: list[str]) -> tuple[float, int]:
 
 def compare(ours: Path, theirs: Path) -> int:
     """Rows where ketscreen and DuckDB disagree (columns other than error)."""
-    keys = [column for column in COLUMNS if column != "error"]
+    keys = [column for column in columns(load_questionnaire()) if column != "error"]
     differ = 0
     with ours.open(newline="") as a, theirs.open(newline="") as b:
         for mine, other in zip(csv.DictReader(a), csv.DictReader(b), strict=True):

@@ -6,7 +6,8 @@ The library API is small::
 
     questionnaire = load_questionnaire()          # the built-in ketamine questionnaire
     result = score(questionnaire, {"use_12m": "yes", ...})
-    result.band, result.criteria_count, result.flags
+    result.band, result.scores["criteria_count"], result.flags
+    result.criteria_count                         # any score id, as an attribute
 
 Nothing here writes files, logs or talks to the network.
 """

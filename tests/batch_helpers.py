@@ -65,9 +65,10 @@ def library_record(
         "status": row.status,
         "band": row.band,
         "lower_bound": row.lower_bound,
-        "criteria_count": row.criteria_count,
-        "warning_signs": row.warning_signs,
-        "frequency": row.frequency,
+        **{
+            sc.id: row.scores[k] if row.scores else None
+            for k, sc in enumerate(questionnaire.scores)
+        },
         "top_flag_level": row.top_flag_level,
         "flags": list(row.flags),
         "missing": list(row.missing),

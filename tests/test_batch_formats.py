@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from ketscreen import load_questionnaire, score
-from ketscreen.core.compiled import Row, Scorer, quote, row_from_result
+from ketscreen.core.compiled import Scorer, invalid_row, quote, row_from_result
 from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat, assert_never
 from ketscreen.io.batch.jobs import CsvJob, CsvPlan, Processor
-from ketscreen.io.batch.writers import COLUMNS, writer_for
+from ketscreen.io.batch.writers import columns, writer_for
 from ketscreen.io.fhir import response_to_fhir
 from tests.batch_helpers import ASSETS, records, run_text
 from tests.conftest import full_answers
@@ -21,7 +21,7 @@ from tests.conftest import full_answers
 Q = load_questionnaire()
 ROWS = [
     row_from_result("r,1", "in.csv:2", score(Q, full_answers(craving="yes", routes="inject"))),
-    Row("r2", "in.csv:3", "invalid", None, None, None, None, None, None, (), (), 'bad, "x"'),
+    invalid_row("r2", "in.csv:3", 'bad, "x"'),
 ]
 
 
@@ -43,7 +43,7 @@ def test_every_output_format_writes_every_column_in_order(fmt: OutputFormat) -> 
     first, second = writer.rows(ROWS[:1]), writer.rows(ROWS[1:])
     text = writer.header() + first + writer.separator + second + writer.footer(True)
     got = parse(fmt, text)
-    assert [list(record) for record in got] == [list(COLUMNS)] * 2
+    assert [list(record) for record in got] == [list(columns(Q))] * 2
     ok, bad = got
     assert ok["respondent_id"] == "r,1" and bad["error"] == 'bad, "x"'
     assert ok["questionnaire_sha256"] == Q.sha256

@@ -30,7 +30,8 @@ GENERIC = load_questionnaire(ASSETS / "generic.yaml")
 NEGATIVE = parse_questionnaire(
     (ASSETS / "generic.yaml").read_bytes().replace(b"weight: 0}", b"weight: -1}"), "negative"
 )
-QUESTIONNAIRES = {"ketamine": KETAMINE, "generic": GENERIC, "negative": NEGATIVE}
+SDS = load_questionnaire(instrument="sds")
+QUESTIONNAIRES = {"ketamine": KETAMINE, "generic": GENERIC, "negative": NEGATIVE, "sds": SDS}
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -23,7 +23,7 @@ from ketscreen import load_questionnaire, score
 from ketscreen.cli import app
 from ketscreen.core.model import DECLINED, Questionnaire
 from ketscreen.core.scoring import Result
-from ketscreen.io.batch.writers import COLUMNS
+from ketscreen.io.batch.writers import columns
 from ketscreen.io.fhir import bundle, questionnaire_to_fhir
 from ketscreen.io.fhir.common import ASKED_DECLINED
 from ketscreen.io.fhir.questionnaire import NOT_ASSESSED_DISPLAY
@@ -35,6 +35,7 @@ runner = CliRunner()
 _SECTIONS = {section.id: section.items for section in load_questionnaire().sections}
 MIND = dict.fromkeys(_SECTIONS["mind"], "no")
 BODY = dict.fromkeys(_SECTIONS["body"], "no")
+COLUMNS = columns(load_questionnaire())
 COMPARED = COLUMNS[COLUMNS.index("band") : COLUMNS.index("missing") + 1]
 """The result columns, from the band to the missing items."""
 

@@ -158,10 +158,17 @@ def test_ctrl_c_in_a_terminal_then_resume(
     again.expect_exact("General note (Enter alone to finish):")
     again.sendline("")
     again.expect_exact("Some warning signs")
-    done = re.escape(f"Session {session_id} completed and saved.")
-    while again.expect([r"Press Enter to read on", done]) == 0:
+    steps = re.escape("Next steps (Enter alone to leave out):")
+    while again.expect([r"Press Enter to read on", steps]) == 0:
         again.sendline("")  # a long result is shown a page at a time
+    again.sendline("Call the drug service on Monday; tell my GP about the bladder pain")
+    again.expect_exact("Next steps saved.")
+    again.expect_exact(f"Session {session_id} completed and saved.")
     again.expect(pexpect.EOF)
     again.close()
     assert again.exitstatus == ExitCode.OK
     assert answers_on_disk(home) == 32
+    [saved] = (home / "sessions").glob("*.json")
+    assert json.loads(saved.read_text())["next_steps"]["text"] == (
+        "Call the drug service on Monday; tell my GP about the bladder pain"
+    )

@@ -5,9 +5,6 @@ The test writes `sleep_check` into a temporary folder: three items, two scores, 
 chosen by a condition, a band for too few answers, two range bands, one crisis flag,
 its own safety-planning line, guidance and worked examples. Its ids share nothing with
 the shipped instruments, so whatever the commands show of it comes from the file.
-
-`score` and `template` (the batch scorer) are added here once the branch that makes
-them instrument-neutral is merged.
 """
 
 from __future__ import annotations
@@ -306,6 +303,37 @@ def test_run_takes_it_by_file_and_by_id(sleep_file: Path, shipped_too: Path) -> 
         assert "Questionnaire sleep_check version 1.0.0" in said(result.stdout)
 
 
+# -- template and score ------------------------------------------------------------------
+
+
+def test_template_and_score_use_its_items_and_scores(
+    sleep_file: Path, shipped_too: Path, tmp_path: Path
+) -> None:
+    for args in (["--questionnaire", str(sleep_file)], ["--instrument", "sleep_check"]):
+        blank = invoke("template", *args)
+        assert blank.exit_code == ExitCode.OK, blank.stderr
+        assert blank.stdout.splitlines()[0] == (
+            "respondent_id,sc_trouble,sc_waking,sc_dread,questionnaire_version"
+        )
+    records = tmp_path / "nights.csv"
+    records.write_text(
+        "respondent_id,sc_trouble,sc_waking,sc_dread\nr1,yes,most,most\nr2,no,,\n",
+        encoding="utf-8",
+    )
+    scored = invoke("score", "--instrument", "sleep_check", str(records))
+    assert scored.exit_code == ExitCode.OK, scored.stderr
+    header, first, second = scored.stdout.splitlines()
+    columns = header.split(",")
+    # its own score columns, after the common ones, in its scores: order
+    assert columns[3:7] == ["band", "lower_bound", "sc_restless", "sc_wake_points"]
+    row = dict(zip(columns, first.split(","), strict=True))
+    assert (row["band"], row["sc_restless"], row["sc_wake_points"]) == ("sc_rough", "4", "2")
+    assert (row["top_flag_level"], row["flags"]) == ("crisis", "sc_dread_most")
+    assert dict(zip(columns, second.split(","), strict=True))["band"] == "sc_sleeping_well"
+    assert "Bands: sc_sleeping_well 1, sc_unknown 0, sc_calm 0, sc_rough 1" in scored.stderr
+    assert "crisis or emergency flags: review those first" in scored.stderr
+
+
 # -- intake and report -------------------------------------------------------------------
 
 
@@ -356,6 +384,12 @@ def test_an_intake_and_its_report_in_every_format(shipped_too: Path, isolated_en
     page = invoke("report", sid, "--format", "html").stdout
     assert "Night-time check (synthetic): intake report" in page
     assert "Rough nights" in page and "Dread of the night on most nights" in page
+
+    handout = said(invoke("report", sid, "--handout").stdout)
+    assert "NIGHT-TIME CHECK (SYNTHETIC): YOUR TAKE-HOME SHEET" in handout
+    assert "Rough nights. Your nights have been rough lately." in handout
+    assert "Restless-night points (0 to 4): 4" in handout
+    assert SAFETY_NOTE not in handout  # no counselor-only text
 
     response = json.loads(invoke("report", sid, "--format", "fhir").stdout)
     assert response["resourceType"] == "QuestionnaireResponse"
@@ -411,16 +445,6 @@ def test_a_total_with_answers_missing_is_at_least_on_the_screen_and_in_the_repor
 # -- no instrument's ids in the code -----------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
-# The batch scorer is made instrument-neutral on another branch (#14); until that merges,
-# these files still name ketamine's scores. Empty this list after the merge.
-NOT_YET_NEUTRAL = ("ketscreen/core/compiled.py", "ketscreen/cli/score.py", "ketscreen/io/batch/")
-# (file, id) pairs allowed for the same reason: `Result.criteria_count`, `.warning_signs`
-# and `.frequency` are read only by the batch scorer above; they go with it.
-NOT_YET_NEUTRAL_IDS = {
-    ("ketscreen/core/scoring.py", "criteria_count"),
-    ("ketscreen/core/scoring.py", "warning_signs"),
-    ("ketscreen/core/scoring.py", "frequency"),
-}
 # Docstrings are not checked (see `_strings`): the library's example in
 # ketscreen/__init__.py and the condition language's examples name ketamine's items.
 # Words of the questionnaire format itself that ketamine's ids happen to share: a band
@@ -482,12 +506,8 @@ def test_no_code_names_an_id_of_the_shipped_questionnaires() -> None:
     hits = []
     for path in sorted((ROOT / "ketscreen").rglob("*.py")):
         name = path.relative_to(ROOT).as_posix()
-        if name.startswith(NOT_YET_NEUTRAL):
-            continue
         for line, text in _strings(path):
-            for found in word.findall(text):
-                if (name, found) not in NOT_YET_NEUTRAL_IDS:
-                    hits.append(f"{name}:{line}: {found!r} in {text[:60]!r}")
+            hits += [f"{name}:{line}: {found!r} in {text[:60]!r}" for found in word.findall(text)]
     assert not hits, "ids of a shipped questionnaire in the code:\n" + "\n".join(hits)
 
 

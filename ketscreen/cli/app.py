@@ -264,6 +264,8 @@ QuestionnaireOption = Annotated[
         show_default=False,
     ),
 ]
+
+
 InstrumentOption = Annotated[
     str | None,
     typer.Option(

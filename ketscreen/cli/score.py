@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ketscreen.cli.app import (
+    InstrumentOption,
     QuestionnaireOption,
     VersionOption,
     app,
@@ -131,6 +132,7 @@ def score_command(
             show_default=False,
         ),
     ] = None,
+    instrument: InstrumentOption = None,
     jobs: Annotated[
         int,
         typer.Option(
@@ -200,7 +202,7 @@ def score_command(
             "--accept-unversioned reads responses that name no version with the version "
             "you choose; add --version VERSION (or --questionnaire FILE)"
         )
-    loaded = load_questionnaire(questionnaire, version=version)
+    loaded = load_questionnaire(questionnaire, instrument=instrument, version=version)
     versions = VersionSet.of(
         loaded,
         (
@@ -322,6 +324,7 @@ def template_command(
             show_default=False,
         ),
     ] = TemplateFormat.CSV,
+    instrument: InstrumentOption = None,
     questionnaire: QuestionnaireOption = None,
     version: VersionOption = None,
 ) -> None:
@@ -334,7 +337,8 @@ def template_command(
     from ketscreen.io.batch.template import render_template
     from ketscreen.io.questionnaires import load_questionnaire
 
-    typer.echo(render_template(load_questionnaire(questionnaire, version=version), fmt), nl=False)
+    loaded = load_questionnaire(questionnaire, instrument=instrument, version=version)
+    typer.echo(render_template(loaded, fmt), nl=False)
     if fmt is not TemplateFormat.YAML:
         # stderr: the template on stdout stays exactly one record
         typer.echo(

@@ -152,17 +152,27 @@ def report(
             show_default=False,
         ),
     ] = None,
+    handout: Annotated[
+        bool,
+        typer.Option(
+            "--handout",
+            help="The client's take-home sheet instead (text, md or html): one page in "
+            "their words with their result, the next steps they chose, helplines and the "
+            "disclaimer; no notes and nothing meant only for the counselor.",
+        ),
+    ] = False,
 ) -> None:
     """Print an intake session's report, to file.
 
-    Flags first, then the result, every answer, the notes, any changes, guidance,
-    helplines and the disclaimer.
+    Flags first, then the result, the client's earlier results (the other sessions of
+    the same client in the sessions folder, with the change since the last one), every
+    answer, the notes, any changes, guidance, helplines and the disclaimer.
     """
     from ketscreen.io.atomic import check_writable_target, write_text_atomic
     from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.resources import choose_region, load_resources
     from ketscreen.io.session_store import SessionStore
-    from ketscreen.ui.reports import format_for_path, render_report
+    from ketscreen.ui.reports import HANDOUT_FORMATS, format_for_path, render_report
 
     if output is not None:
         check_writable_target(output, force=force)
@@ -172,13 +182,23 @@ def report(
                 ".txt, .md, .html, .json or .fhir.json, or give --format"
             )
     chosen = fmt or (format_for_path(output) if output else None) or ReportFormat.TEXT
+    if handout and chosen not in HANDOUT_FORMATS:
+        raise UsageError(f"the take-home sheet (--handout) is text, md or html, not {chosen.value}")
     given = load_questionnaire(questionnaire) if questionnaire is not None else None
-    loaded = SessionStore(warn=warn).load(session, given)
+    store = SessionStore(warn=warn)
+    loaded = store.load(session, given)
+    history = None
+    if not handout and chosen is not ReportFormat.FHIR:
+        history, broken = store.client_sessions(loaded.client)
+        for problem in broken:
+            warn(f"left out of the earlier results: {problem.reason}")
     # The helplines of the intake's own region, unless --region says otherwise.
     where = choose_region(region if region is not None else loaded.region, os.environ)
     if where.warning:
         warn(where.warning)
-    text = render_report(loaded, chosen, load_resources()[where.code])
+    text = render_report(
+        loaded, chosen, load_resources()[where.code], history=history, handout=handout
+    )
     if output is None:
         typer.echo(text, nl=False)
         return

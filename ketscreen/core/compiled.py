@@ -48,16 +48,16 @@ V = TypeVar("V")
 
 
 class Row(NamedTuple):
-    """One output record: the DESIGN.md columns but the questionnaire's (which are fixed)."""
+    """One output record: the DESIGN.md columns but the questionnaire's (which the writer
+    adds). `scores` holds the questionnaire's scores in its `scores:` order; an invalid
+    record has none (an empty tuple)."""
 
     respondent_id: str
     source: str
     status: str
     band: str | None
     lower_bound: bool | None
-    criteria_count: int | None
-    warning_signs: int | None
-    frequency: int | None
+    scores: tuple[int | None, ...]
     top_flag_level: str | None
     flags: tuple[str, ...]
     missing: tuple[str, ...]
@@ -91,9 +91,7 @@ def invalid_row(respondent_id: str, source: str, message: str, version: str | No
         STATUS_INVALID,
         None,
         None,
-        None,
-        None,
-        None,
+        (),
         None,
         (),
         (),
@@ -128,9 +126,7 @@ def row_from_result(
         STATUS_OK,
         result.band,
         result.lower_bound,
-        result.criteria_count,
-        result.warning_signs,
-        result.frequency,
+        tuple(result.scores.values()),
         result.top_level,
         tuple(flag.id for flag in result.flags),
         result.missing,
@@ -157,8 +153,8 @@ class _Memo(dict[K, V]):
         return value
 
 
-Outcome = tuple[str, bool, "int | None", "int | None", "int | None", tuple[str, ...]]
-"""band, lower_bound, criteria_count, warning_signs, frequency, missing."""
+Outcome = tuple[str, bool, "tuple[int | None, ...]", tuple[str, ...]]
+"""band, lower_bound, the scores (in the questionnaire's order), missing."""
 
 
 class _Profile:
@@ -169,7 +165,7 @@ class _Profile:
     - `need`: the given bits of the required items that are asked (all must be set);
     - `flags`: flags raised by rules on several items, in place in the flag field;
     - `keep`: the score fields and the given bits of asked items: together they decide
-      band, lower bound, the three counts and the missing items, memoised in `outcomes`;
+      band, lower bound, the scores and the missing items, memoised in `outcomes`;
     - `safety`: the answered bits of the safety questions that are asked: a record
       without one of them and without flags is `not_assessed`.
     """
@@ -288,10 +284,6 @@ class Scorer:
         self._band_score = score_ids.index(q.band_rule.score)
         band_members = q.scores[self._band_score].items
         self._band_members = sum(1 << self.index[m] for m in band_members)
-        self._out_scores = tuple(
-            score_ids.index(name) if name in score_ids else None
-            for name in ("criteria_count", "warning_signs", "frequency")
-        )
         self._incomplete = next(b.id for b in q.band_rule.bands if b.incomplete)
         self._by_value = {
             value: band.id
@@ -392,10 +384,10 @@ class Scorer:
         def outcome(key: int) -> Outcome:
             given = key >> n
             unanswered = asked & ~given
-            scores = [
+            scores = tuple(
                 key >> offset & mask if present[k] & given or present[k] and not single[k] else None
                 for k, (offset, mask) in enumerate(self._score_fields)
-            ]
+            )
             band, lower = fixed_band, False
             if band is None:
                 count = (unanswered & self._band_members).bit_count()
@@ -405,9 +397,8 @@ class Scorer:
                     band = self._incomplete
                 else:
                     lower = count > 0
-            picked = [scores[k] if k is not None else None for k in self._out_scores]
             missing = tuple(item.id for i, item in enumerate(self.items) if unanswered >> i & 1)
-            return band, lower, picked[0], picked[1], picked[2], missing
+            return band, lower, scores, missing
 
         score_bits = ((1 << self._state_base) - 1) & ~((1 << self._score_base) - 1)
         return _Profile(
@@ -603,7 +594,7 @@ class Scorer:
                 cells = row.split(delimiter) if isinstance(row, str) else row
                 append(self.score_one(columns, cells, rid, src, column_word))
                 continue
-            band, lower, count, signs, frequency, missing = prof.outcomes[value & prof.keep]
+            band, lower, scores, missing = prof.outcomes[value & prof.keep]
             bits = (value | prof.flags) & flag_field
             safety = prof.safety
             level = top_level[bits & -bits]
@@ -618,9 +609,7 @@ class Scorer:
                         STATUS_OK,
                         band,
                         lower,
-                        count,
-                        signs,
-                        frequency,
+                        scores,
                         level,
                         first[bits & mask1] + second[bits & mask2] + third[bits & mask3],
                         missing,

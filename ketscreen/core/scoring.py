@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ketscreen.core.conditions import Answer, Context, why_false
 from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
@@ -59,17 +59,18 @@ class Result:
     """Safety questions (`Questionnaire.safety_items`) asked but with no answer at all:
     neither a code nor `declined`. A stopped or unfinished record has them."""
 
-    @property
-    def criteria_count(self) -> int | None:
-        return self.scores.get("criteria_count")
+    def score(self, score_id: str) -> int | None:
+        """One score by its id (the questionnaire's `scores:`); KeyError for an unknown id."""
+        return self.scores[score_id]
 
-    @property
-    def warning_signs(self) -> int | None:
-        return self.scores.get("warning_signs")
+    if not TYPE_CHECKING:  # for library users only: the engine names no score
 
-    @property
-    def frequency(self) -> int | None:
-        return self.scores.get("frequency")
+        def __getattr__(self, name: str) -> int | None:
+            """A score as an attribute, `result.<score id>` (`result.criteria_count`)."""
+            scores = self.__dict__.get("scores")
+            if name.startswith("__") or scores is None or name not in scores:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            return scores[name]
 
     @property
     def top_flag_level(self) -> FlagLevel | None:

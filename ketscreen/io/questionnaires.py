@@ -138,8 +138,9 @@ def load_questionnaire(
 ) -> Questionnaire:
     """Load and check a questionnaire.
 
-    With `path`, that file (VersionError when `instrument` names another id). Otherwise
-    a shipped instrument (default `DEFAULT_INSTRUMENT`) at `version` (default: the newest).
+    With `path`, that file (whose id must be `instrument` and whose version must be
+    `version`, when they are given). Otherwise a shipped instrument (default `ketamine`)
+    at `version` (default: the newest).
     """
     if path is None:
         return _load_shipped(find(instrument or DEFAULT_INSTRUMENT, version))
@@ -167,8 +168,8 @@ def check_instrument(path: Path, found: str | None, instrument: str | None) -> N
         found = identity[0] if identity is not None else None
     if found is not None and found != instrument:
         raise VersionError(
-            f"{path} is questionnaire {found}, not {instrument}; "
-            "leave out --instrument, or give a file of that instrument"
+            f"{path} is questionnaire {found}, not {instrument}; leave out "
+            f"--instrument, or give a questionnaire file of {instrument}"
         )
 
 

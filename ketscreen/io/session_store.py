@@ -471,6 +471,22 @@ class SessionStore:
             self._known[session.id] = _digest(raw)
         return session
 
+    def client_sessions(self, client: str) -> tuple[list[Session], list[Unreadable]]:
+        """Every session of one client (exact label), oldest first, opened in full with
+        the questionnaire each was recorded under, and the ones of that client that could
+        not be (files that are no session at all are `summaries()`'s to report)."""
+        found, _ = self.summaries()
+        broken: list[Unreadable] = []
+        sessions: list[Session] = []
+        for summary in reversed(found):  # summaries are newest first
+            if summary.client != client:
+                continue
+            try:
+                sessions.append(self.load(summary.id, allow_path=False))
+            except SessionError as exc:
+                broken.append(Unreadable(self.path(summary.id), str(exc)))
+        return sessions, broken
+
     def summaries(self) -> tuple[list[Summary], list[Unreadable]]:
         """Every session in the folder, newest first, and the files that could not be read.
 

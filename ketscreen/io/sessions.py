@@ -14,6 +14,10 @@ A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessio
       "answers": {"use_12m": "yes", "routes": ["snort"], ...},
       "item_notes": {"craving": [{"at": "...Z", "text": "..."}]},
       "general_notes": [{"at": "...Z", "text": "..."}],
+      "next_steps": {"at": "...Z", "text": "..."},
+                                           what the client and counselor agreed at the
+                                           end, for the client's take-home sheet
+                                           (optional; absent until written)
       "safety_notes": [{"at": "...Z", "item": "self_harm", "answer": "now",
                         "level": "emergency", "text": "..." | ""}],
                                            the counselor's note after a positive safety
@@ -216,6 +220,9 @@ class Session:
     region: str | None = None
     """The region whose helplines the intake showed; reports use it by default."""
     safety_notes: list[SafetyNote] = field(default_factory=list)
+    next_steps: Note | None = None
+    """The next steps agreed at the end of the intake, in the client's words (for the
+    take-home sheet); None until written."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Top-level fields of the file that this version does not know, written back as
     they were."""
@@ -316,6 +323,13 @@ class Session:
         else:
             raise SessionError(f"{item} is not a question of this questionnaire")
         return note
+
+    def set_next_steps(self, text: str, *, at: str | None = None) -> Note:
+        """Record (or replace) the next steps agreed with the client."""
+        self.next_steps = Note(
+            at or utc_now(), _printable(text, "the next steps", MAX_NOTE, multiline=True)
+        )
+        return self.next_steps
 
     def add_safety_note(
         self, item: str, answer: str, level: str, text: str, *, at: str | None = None
@@ -418,6 +432,8 @@ class Session:
             "events": [e.to_dict() for e in self.events],
             "result": result.to_dict() if result else None,
         }
+        if self.next_steps is not None:  # absent until written: older files stay as they were
+            doc["next_steps"] = self.next_steps.to_dict()
         return _with_extra(doc, self.extra)
 
     def to_json(self) -> str:
@@ -446,6 +462,7 @@ TOP_LEVEL_KEYS = frozenset(
         "item_notes",
         "general_notes",
         "safety_notes",
+        "next_steps",
         "events",
         "result",
     }
@@ -533,6 +550,10 @@ def parse_document(text: str) -> dict[str, Any]:
         _notes(entries, f"item_notes.{_key(item)}")
     _notes(_expect(doc, "general_notes", list), "general_notes")
     _safety_notes(doc.get("safety_notes", []))
+    if "next_steps" in doc:
+        steps = _expect(doc, "next_steps", dict)
+        _timestamp(steps, "next_steps")
+        _text(steps, "text", MAX_NOTE, "next_steps.text")
     events = _expect(doc, "events", list)
     if not events:
         raise FormatProblem("events: the list is empty")
@@ -767,6 +788,7 @@ def session_from_document(doc: Mapping[str, Any], questionnaire: Questionnaire) 
             )
             for n in doc.get("safety_notes", [])
         ],
+        next_steps=_note_from(doc["next_steps"]) if "next_steps" in doc else None,
         events=events,
         extra={k: v for k, v in doc.items() if k not in TOP_LEVEL_KEYS},
     )

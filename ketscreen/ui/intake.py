@@ -25,7 +25,14 @@ from ketscreen.core.pseudonym import personal_looking
 from ketscreen.core.scoring import utc_now
 from ketscreen.io.resources import Region, RegionChoice
 from ketscreen.io.session_store import SessionStore
-from ketscreen.io.sessions import Session, SessionError, Status, check_reason, typed_note_parts
+from ketscreen.io.sessions import (
+    MAX_NOTE,
+    Session,
+    SessionError,
+    Status,
+    check_reason,
+    typed_note_parts,
+)
 from ketscreen.ui.blocks import Bullet, Line, render_block
 from ketscreen.ui.interview_screen import (
     AnswerEvent,
@@ -46,7 +53,7 @@ from ketscreen.ui.safety import (
     reported,
 )
 from ketscreen.ui.screener import show_result
-from ketscreen.ui.terminal import Terminal
+from ketscreen.ui.terminal import InputEnded, Terminal
 
 PROMPT = "Client's answer:"
 _LIMITS = (
@@ -314,8 +321,33 @@ class IntakeFlow:
         session.complete(at=self.clock())
         self.store.save(session)
         self._show_result(session)
+        self._next_steps(session)
         self._say(f"Session {session.id} completed and saved. Report: {report_command(session.id)}")
         return True
+
+    def _next_steps(self, session: Session) -> None:
+        """After the result: what the client chose to do next, for their take-home sheet
+        (`ketscreen report ID --handout`). Saved at once; Enter alone leaves it out."""
+        self.term.print()
+        self.term.print(
+            Text(
+                "Next steps agreed: write what the client chose to do next, in their words. "
+                "It is printed on their take-home sheet.",
+                style="heading",
+            )
+        )
+        try:
+            text = self.term.ask("Next steps (Enter alone to leave out):")
+        except InputEnded:  # the session is complete and saved; nothing is lost
+            return
+        pieces = typed_note_parts(text)
+        if not pieces:
+            self.term.print("No next steps written.")
+            return
+        session.set_next_steps(pieces[0], at=self.clock())
+        self.store.save(session)
+        cut = f" (cut to its first {MAX_NOTE} characters)" if len(pieces) > 1 else ""
+        self.term.print(Text(f"Next steps saved{cut}.", style="heading"))
 
     def _safety_protocol(self, session: Session, interview: Interview, event: AnswerEvent) -> None:
         """After the client's crisis panel: the counselor's panel, then the safety note.

@@ -47,6 +47,8 @@ one is invalid, as it is most often a stray quote that runs on over the next lin
 NOT_UTF8 = "is not UTF-8 text; save the file as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
 UNDECODED = re.compile("[\udc80-\udcff]")
 """What `surrogateescape` decoding leaves for a byte that is not UTF-8."""
+_BAND = Row._fields.index("band")
+_LEVEL = Row._fields.index("top_flag_level")
 
 
 @dataclass(frozen=True)
@@ -230,8 +232,7 @@ class Processor:
         return invalid_row(
             rid,
             where,
-            f"{who(rid)}: {VERSION_KEY} {quote(version)} is not a version of questionnaire "
-            f"{self.questionnaire.id} that this ketscreen ships ({self.versions.listed})",
+            f"{who(rid)}: {VERSION_KEY} {quote(version)} {self.versions.why_unknown(version)}",
         )
 
     def run(self, job: Job) -> JobResult:
@@ -260,9 +261,9 @@ class Processor:
         return result
 
     def result(self, rows: list[Row], unknown: dict[str, set[str]]) -> JobResult:
-        bands = Counter(map(itemgetter(3), rows))
+        bands = Counter(map(itemgetter(_BAND), rows))
         invalid = bands.pop(None, 0)
-        levels = Counter(map(itemgetter(8), rows))
+        levels = Counter(map(itemgetter(_LEVEL), rows))
         bad: list[Row] = []
         if invalid:
             levels[None] -= invalid
@@ -696,10 +697,8 @@ class Processor:
         What the response does not store is recomputed and counted in `_unstored`."""
         if row.status is not STATUS_OK:
             return row
-        recomputed = {
-            "criteria_count": row.criteria_count,
-            "warning_signs": row.warning_signs,
-            "frequency": row.frequency,
+        recomputed: dict[str, object] = {
+            **dict(zip(self.versions.score_ids, row.scores, strict=True)),
             "band": row.band,
             "lower_bound": row.lower_bound,
             "top_flag_level": row.top_flag_level,

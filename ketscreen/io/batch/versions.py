@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketscreen.core.model import Questionnaire
+from ketscreen.io.batch.formats import UsageProblem
 
 VERSION_KEY = "questionnaire_version"
 META_KEYS = frozenset({"questionnaire", VERSION_KEY, "questionnaire_sha256"})
@@ -24,18 +25,42 @@ class VersionSet:
     default: Questionnaire
     others: tuple[Questionnaire, ...] = ()
 
+    def __post_init__(self) -> None:
+        # One output has one set of score columns: every version must have the same scores.
+        for other in self.others:
+            if score_ids(other) != self.score_ids:
+                raise UsageProblem(
+                    f"questionnaire {other.id} {other.version} has the scores "
+                    f"{', '.join(score_ids(other)) or 'none'}, but {self.default.id} "
+                    f"{self.default.version} has {', '.join(self.score_ids) or 'none'}: one "
+                    "output cannot hold both; score their records in separate runs "
+                    "(--version or --questionnaire)"
+                )
+
+    @property
+    def score_ids(self) -> tuple[str, ...]:
+        """The score ids every version shares, in order: the output's score columns."""
+        return score_ids(self.default)
+
+    excluded: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(version, score ids) of the versions left out because their scores differ."""
+
     @classmethod
     def of(cls, default: Questionnaire, candidates: Iterable[Questionnaire]) -> VersionSet:
-        """`default` plus every candidate of the same instrument and another version."""
-        others = tuple(q for q in candidates if q.id == default.id and q.version != default.version)
-        return cls(default, others)
+        """`default` plus every candidate of the same instrument and another version that
+        has the same scores (a version with other scores cannot share the output: its
+        records are invalid, `why_unknown` says so)."""
+        same = [q for q in candidates if q.id == default.id and q.version != default.version]
+        others = tuple(q for q in same if score_ids(q) == score_ids(default))
+        excluded = tuple((q.version, score_ids(q)) for q in same if q not in others)
+        return cls(default, others, excluded)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled for worker processes with the other versions by reference (they are
         shipped files), so the start-up message stays small: a worker killed while it
         reads it is rarer, and the pipe takes it in one write."""
         refs = tuple((q.id, q.version, q.sha256) for q in self.others)
-        return (_rebuild, (self.default, refs))
+        return (_rebuild, (self.default, refs, self.excluded))
 
     @property
     def all(self) -> tuple[Questionnaire, ...]:
@@ -50,6 +75,19 @@ class VersionSet:
     @property
     def listed(self) -> str:
         return ", ".join(sorted(q.version for q in self.all))
+
+    def why_unknown(self, version: str) -> str:
+        """Why a record naming `version` (not in this set) cannot be scored here."""
+        q = self.default
+        for excluded, scores in self.excluded:
+            if excluded == version:
+                return (
+                    f"questionnaire {q.id} {version} has the scores {', '.join(scores) or 'none'}, "
+                    f"not those of {q.version} ({', '.join(self.score_ids) or 'none'}), so it "
+                    f"cannot share this output; score these records in a separate run with "
+                    f"--version {version}"
+                )
+        return f"is not a version of questionnaire {q.id} that this ketscreen ships ({self.listed})"
 
     def union_items(self) -> list[str]:
         """Item ids of every version: the default's first, in order, then the others'."""
@@ -80,7 +118,16 @@ class VersionSet:
         )
 
 
-def _rebuild(default: Questionnaire, refs: tuple[tuple[str, str, str], ...]) -> VersionSet:
+def score_ids(questionnaire: Questionnaire) -> tuple[str, ...]:
+    """A questionnaire's score ids, in the order of its `scores:` list."""
+    return tuple(sc.id for sc in questionnaire.scores)
+
+
+def _rebuild(
+    default: Questionnaire,
+    refs: tuple[tuple[str, str, str], ...],
+    excluded: tuple[tuple[str, tuple[str, ...]], ...],
+) -> VersionSet:
     """A VersionSet in a worker: the other versions loaded from the shipped files."""
     from ketscreen.io.questionnaires import VersionError, load_questionnaire
 
@@ -90,4 +137,4 @@ def _rebuild(default: Questionnaire, refs: tuple[tuple[str, str, str], ...]) -> 
         if loaded.sha256 != sha256:
             raise VersionError(f"questionnaire {instrument} {version} changed while scoring")
         others.append(loaded)
-    return VersionSet(default, tuple(others))
+    return VersionSet(default, tuple(others), excluded)

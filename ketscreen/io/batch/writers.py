@@ -16,7 +16,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from ketscreen.core.compiled import STATUS_OK, Row
+from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Row
 from ketscreen.core.model import Questionnaire
 from ketscreen.core.safe_text import CONTROL, json_safe, visible
 from ketscreen.core.scoring import score
@@ -25,15 +25,8 @@ from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.fhir import bundle, response_to_fhir
 from ketscreen.io.fhir.common import narrative
 
-COLUMNS = (
-    "respondent_id",
-    "source",
-    "status",
-    "band",
-    "lower_bound",
-    "criteria_count",
-    "warning_signs",
-    "frequency",
+BEFORE_SCORES = ("respondent_id", "source", "status", "band", "lower_bound")
+AFTER_SCORES = (
     "top_flag_level",
     "flags",
     "missing",
@@ -42,7 +35,15 @@ COLUMNS = (
     "questionnaire_version",
     "questionnaire_sha256",
 )
-"""The output columns, in order (DESIGN.md "Response records")."""
+"""The common output columns, before and after the questionnaire's score columns."""
+
+
+def columns(questionnaire: Questionnaire | VersionSet) -> tuple[str, ...]:
+    """The output columns, in order (DESIGN.md "Response records"): the common ones with
+    the questionnaire's score ids, in its `scores:` order, after `lower_bound`."""
+    versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
+    return (*BEFORE_SCORES, *versions.score_ids, *AFTER_SCORES)
+
 
 _SPECIAL = frozenset(',"\r\n')
 _NEEDS_QUOTES = re.compile('[,"\r\n]')
@@ -76,6 +77,13 @@ class Writer:
         self.stamps: dict[str | None, tuple[str, str, str]] = {None: self.stamp}
         for other in versions.all:
             self.stamps[other.version] = (other.id, other.version, other.sha256)
+        self.score_ids = versions.score_ids
+        self.columns = columns(versions)
+        self.no_scores: tuple[None, ...] = (None,) * len(self.score_ids)
+        """The score cells of an invalid row (which has no scores)."""
+
+    def scores_of(self, row: Row) -> tuple[int | None, ...]:
+        return row.scores or self.no_scores
 
     def stamp_of(self, row: Row) -> tuple[str, str, str]:
         """The questionnaire columns of a row: the version that scored it."""
@@ -113,6 +121,8 @@ class CsvWriter(Writer):
         self.tails = {
             key: self._line(self._guard(stamp)).rstrip("\n") for key, stamp in self.stamps.items()
         }
+        self.score_text: _ScoreText = _ScoreText()
+        """The score cells of a row, joined with commas, by its scores."""
 
     def _guard(self, cells: Sequence[object]) -> list[object]:
         if self.raw:
@@ -128,22 +138,19 @@ class CsvWriter(Writer):
         return buffer.getvalue()[:-2] + "\n"
 
     def header(self) -> str:
-        return self._line(COLUMNS)
+        return self._line(self.columns)
 
     def _slow(self, row: Row) -> str:
         return self._line(self._guard([*self._cells(row), *self.stamp_of(row)]))
 
-    @staticmethod
-    def _cells(row: Row) -> list[object]:
+    def _cells(self, row: Row) -> list[object]:
         return [
             row.respondent_id,
             row.source,
             row.status,
             row.band,
             None if row.lower_bound is None else ("true" if row.lower_bound else "false"),
-            row.criteria_count,
-            row.warning_signs,
-            row.frequency,
+            *self.scores_of(row),
             row.top_flag_level,
             ";".join(row.flags),
             ";".join(row.missing),
@@ -163,13 +170,12 @@ class CsvWriter(Writer):
         tails = self.tails
         default = tails[None]
         join = ";".join
+        scores = self.score_text
         empty = ""
         return empty.join(
             [
-                f"{r[0]},{r[1]},ok,{r[3]},{'true' if r[4] else 'false'},"
-                f"{empty if r[5] is None else r[5]},{empty if r[6] is None else r[6]},"
-                f"{empty if r[7] is None else r[7]},{r[8] or empty},{join(r[9])},"
-                f"{join(r[10])},,{tails.get(r[13], default)}\n"
+                f"{r[0]},{r[1]},ok,{r[3]},{'true' if r[4] else 'false'},{scores[r[5]]}"
+                f"{r[6] or empty},{join(r[7])},{join(r[8])},,{tails.get(r[11], default)}\n"
                 if r[2] is STATUS_OK and (plain or not careful(r[0], r[1]))
                 else self._slow(r)
                 for r in rows
@@ -189,6 +195,17 @@ class CsvWriter(Writer):
         )
 
 
+class _ScoreText(dict[tuple[int | None, ...], str]):
+    """Score cells as CSV text, each followed by a comma ("1,3,," for (1, 3, None)):
+    computed once per distinct combination of scores, so a row costs one lookup."""
+
+    def __missing__(self, scores: tuple[int | None, ...]) -> str:
+        text = "".join("," if value is None else f"{value}," for value in scores)
+        if len(self) < CACHE_LIMIT:
+            self[scores] = text
+        return text
+
+
 class _JsonWriter(Writer):
     def record(self, row: Row) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -197,9 +214,7 @@ class _JsonWriter(Writer):
             "status": row.status,
             "band": row.band,
             "lower_bound": row.lower_bound,
-            "criteria_count": row.criteria_count,
-            "warning_signs": row.warning_signs,
-            "frequency": row.frequency,
+            **dict(zip(self.score_ids, self.scores_of(row), strict=True)),
             "top_flag_level": row.top_flag_level,
             "flags": list(row.flags),
             "missing": list(row.missing),

@@ -10,6 +10,7 @@ events) and its questionnaire, so it needs nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Protocol
@@ -71,14 +72,28 @@ def format_for_path(path: Path) -> ReportFormat | None:
     return {".markdown": ReportFormat.MARKDOWN, ".htm": ReportFormat.HTML}.get(path.suffix.lower())
 
 
-def render_report(session: Session, fmt: ReportFormat, region: Region | None = None) -> str:
+HANDOUT_FORMATS = (ReportFormat.TEXT, ReportFormat.MARKDOWN, ReportFormat.HTML)
+
+
+def render_report(
+    session: Session,
+    fmt: ReportFormat,
+    region: Region | None = None,
+    *,
+    history: Sequence[Session] | None = None,
+    handout: bool = False,
+) -> str:
     """The report as text. Whatever the session file held, the text has no control
     characters: shown as `\\x1b` in the reports people read, JSON-escaped (the same
-    data) in the JSON and FHIR ones."""
+    data) in the JSON and FHIR ones. `history`: the client's sessions, for "Earlier
+    results"; `handout`: the client's take-home sheet (text, md or html)."""
     from ketscreen.core.safe_text import json_safe, visible
     from ketscreen.ui.reports.content import build_report
 
-    text = formatter_for(fmt).format(build_report(session, region))
+    if handout and fmt not in HANDOUT_FORMATS:
+        raise ValueError(f"no take-home sheet in {fmt.value}")
+    report = build_report(session, region, history=history, handout=handout)
+    text = formatter_for(fmt).format(report)
     return json_safe(text) if fmt in (ReportFormat.JSON, ReportFormat.FHIR) else visible(text)
 
 

@@ -18,6 +18,7 @@ from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
     Bullets,
+    Chart,
     Fields,
     Heading,
     Notice,
@@ -49,6 +50,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: 1px solid #888; padding: 0.2em 0.4em; text-align: left;
          vertical-align: top; overflow-wrap: anywhere; }
 th { background: #eee; }
+figure.chart { margin: 0.6em 0; break-inside: avoid; page-break-inside: avoid; }
 .notice { border: 3px solid #000; padding: 0.5em 0.8em; margin: 0.8em 0; font-weight: bold; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; }
@@ -57,6 +59,14 @@ th { background: #eee; }
 """.strip()
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
+HANDOUT_STYLE = """
+@page { margin: 12mm 14mm; }
+html { font-size: 10pt; line-height: 1.3; }
+@media print { body { margin: 0; } }
+h2 { margin: 0.9em 0 0.3em; }
+table { font-size: 9pt; }
+""".strip()
+"""The take-home sheet is one printed page: a little smaller, a little tighter."""
 
 
 class HtmlFormat:
@@ -64,10 +74,19 @@ class HtmlFormat:
 
     def format(self, report: SessionReport) -> str:
         name = title(report)
+        if report.handout:  # no session id: the sheet carries no internal code
+            return html_page(name, name, document(report), extra_style=HANDOUT_STYLE)
         return html_page(name, f"{name}: {report.session.id}", document(report))
 
 
-def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str = "en") -> str:
+def html_page(
+    heading: str,
+    page_title: str,
+    blocks: Sequence[Block],
+    lang: str = "en",
+    *,
+    extra_style: str = "",
+) -> str:
     """A whole self-contained page: `heading` as its h1, then `blocks`. Used by the
     counselor's report and by the self-check's saved copy, so both print the same way
     and carry the same Content-Security-Policy; every text is escaped here."""
@@ -79,7 +98,8 @@ def html_page(heading: str, page_title: str, blocks: Sequence[Block], lang: str 
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex">\n'
         f"<title>{escape(page_title)}</title>\n"
-        f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{escape(heading)}</h1>\n"
+        f"<style>\n{STYLE}\n{extra_style}\n</style>\n</head>\n<body>\n"
+        f"<h1>{escape(heading)}</h1>\n"
         f"{body}\n</body>\n</html>\n"
     )
     return visible(page)  # control characters from a file, spelled out (\x1b)
@@ -107,6 +127,8 @@ def render_block(block: Block) -> str:
                 for row in rows
             )
             return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
+        case Chart(svg):  # made from data in history.py, every text in it escaped there
+            return f'<figure class="chart">{svg}</figure>'
         case _:
             assert_never(block)
 

@@ -12,6 +12,7 @@ from typing import Any
 from ketscreen.core.conditions import Answer
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.ui.reports.content import CONFIDENTIAL, AnswerRow, SessionReport
+from ketscreen.ui.reports.history import history_data
 
 FORMAT = "ketscreen-report/1"
 
@@ -62,7 +63,7 @@ def report_data(report: SessionReport) -> dict[str, Any]:
     s = report.session
     q = report.questionnaire
     result = report.result
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "session": {
             "id": s.id,
@@ -101,6 +102,11 @@ def report_data(report: SessionReport) -> dict[str, Any]:
         "confidential": CONFIDENTIAL,
         "disclaimer": DISCLAIMER,
     }
+    if s.next_steps is not None:
+        data["next_steps"] = s.next_steps.to_dict()
+    if report.history is not None:  # the client's series, oldest first, this session last
+        data["history"] = history_data(report.history)
+    return data
 
 
 class JsonFormat:

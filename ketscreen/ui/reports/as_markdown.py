@@ -12,6 +12,7 @@ from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
     Bullets,
+    Chart,
     Fields,
     Heading,
     Notice,
@@ -43,7 +44,7 @@ class MarkdownFormat:
 
     def format(self, report: SessionReport) -> str:
         parts = [f"# {escape(title(report))}"]
-        parts += [render_block(block) for block in document(report)]
+        parts += [render_block(b) for b in document(report) if not isinstance(b, Chart)]
         return "\n\n".join(parts) + "\n"
 
 
@@ -65,6 +66,8 @@ def render_block(block: Block) -> str:
             lines = [_row(columns), "|" + "|".join("---" for _ in columns) + "|"]
             lines += [_row(row) for row in rows]
             return "\n".join(lines)
+        case Chart():
+            return ""  # the table beside it gives the same facts
         case _:
             assert_never(block)
 

@@ -9,6 +9,7 @@ from ketscreen.ui.reports import assert_never
 from ketscreen.ui.reports.content import (
     Block,
     Bullets,
+    Chart,
     Fields,
     Heading,
     Notice,
@@ -33,6 +34,8 @@ class TextFormat:
         heading = title(report).upper()
         lines = [heading, "=" * len(heading)]
         for block in document(report):
+            if isinstance(block, Chart):
+                continue
             lines.append("")
             lines += render_block(block)
         return "\n".join(lines) + "\n"
@@ -73,6 +76,8 @@ def render_block(block: Block) -> list[str]:
             return _fields(rows)
         case Table(columns, rows):
             return _table(columns, rows)
+        case Chart():
+            return []  # the table beside it gives the same facts
         case _:
             assert_never(block)
 

@@ -11,6 +11,7 @@ format renders the facts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ketscreen.core.conditions import Answer
@@ -20,6 +21,7 @@ from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region, report_headings
 from ketscreen.io.sessions import Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
+from ketscreen.ui.reports.history import HistoryPoint, chart_svg, client_history
 from ketscreen.ui.resources_view import KIND_LABELS
 from ketscreen.ui.result_view import counts_signs, not_assessed_text
 from ketscreen.ui.safety import COUNSELOR_TITLE, counselor_lines, lower_first
@@ -109,6 +111,10 @@ class SessionReport:
     amendments: tuple[Amendment, ...]
     guidance: tuple[GuidancePart, ...]
     region: Region | None = None
+    history: tuple[HistoryPoint, ...] | None = None
+    """The client's results up to this session (this one last); None: not looked up."""
+    handout: bool = False
+    """The client's take-home sheet instead of the counselor's report."""
 
     @property
     def questionnaire(self) -> Questionnaire:
@@ -127,8 +133,16 @@ def when(iso: str) -> str:
     return iso
 
 
-def build_report(session: Session, region: Region | None = None) -> SessionReport:
-    """The facts of a report; `region` adds its help services (the guidance refers to them)."""
+def build_report(
+    session: Session,
+    region: Region | None = None,
+    *,
+    history: Sequence[Session] | None = None,
+    handout: bool = False,
+) -> SessionReport:
+    """The facts of a report; `region` adds its help services (the guidance refers to
+    them), `history` the client's other sessions (for "Earlier results"), `handout` makes
+    it the client's take-home sheet."""
     q = session.questionnaire
     result = session.result()
     asked = result.asked if result else ()
@@ -218,6 +232,8 @@ def build_report(session: Session, region: Region | None = None) -> SessionRepor
         amendments=amendments,
         guidance=_guidance(session, result),
         region=region,
+        history=None if history is None else client_history(history, session),
+        handout=handout,
     )
 
 
@@ -282,15 +298,31 @@ class Bullets:
     items: tuple[str, ...]
 
 
-Block = Heading | Subheading | Fields | Paragraph | Notice | Table | Bullets
+@dataclass(frozen=True)
+class Chart:
+    """A picture of data that a table beside it also gives (HTML draws it; the text
+    formats leave it out, the table being the same facts)."""
+
+    svg: str
+
+
+Block = Heading | Subheading | Fields | Paragraph | Notice | Table | Bullets | Chart
 
 
 def title(report: SessionReport) -> str:
+    if report.handout:
+        from ketscreen.ui.reports.handout import handout_title
+
+        return handout_title(report)
     return f"{report.questionnaire.title}: intake report"
 
 
 def document(report: SessionReport) -> list[Block]:
-    """The report as blocks, in reading order."""
+    """The report as blocks, in reading order (the take-home sheet's, with `handout`)."""
+    if report.handout:
+        from ketscreen.ui.reports.handout import handout_document
+
+        return handout_document(report)
     blocks: list[Block] = [_header(report), Paragraph(CONFIDENTIAL)]
     s = report.session
     notice = STATUS_NOTICES.get(s.status)
@@ -312,11 +344,13 @@ def document(report: SessionReport) -> list[Block]:
             Paragraph(group.advice),
             Bullets(group.flags),
         ]
-        blocks += _where_to_turn(group.level, report.region)
+        blocks += where_to_turn(group.level, report.region)
         if group.level in (FlagLevel.EMERGENCY, FlagLevel.CRISIS):
             blocks += _safety_protocol(report, group.level)
 
     blocks += [Heading("Result"), *_result(report)]
+    if report.history is not None:
+        blocks += _history(report, report.history)
     if report.criteria is not None:
         blocks += [
             Heading(_section_heading(report.criteria, report.criteria.heading)),
@@ -367,21 +401,60 @@ def document(report: SessionReport) -> list[Block]:
         blocks.append(Paragraph("The questionnaire has no guidance for this result."))
 
     if report.region is not None:
-        region = report.region
-        order = list(KIND_LABELS)
-        services = sorted(region.services, key=lambda service: order.index(service.kind))
-        blocks += [
-            Heading(f"Where to get help: {region.name} ({region.code})"),
-            Paragraph(
-                f"In an emergency: {region.emergency}. Urgent medical help: {region.urgent_care}."
-            ),
-            Table(
-                ("Service", "Kind", "How to reach it", "When"),
-                tuple((v.name, KIND_LABELS[v.kind], v.contact, v.hours) for v in services),
-            ),
-        ]
+        blocks += help_blocks(report.region)
 
     blocks += [Heading("Disclaimer"), Paragraph(DISCLAIMER)]
+    return blocks
+
+
+def help_blocks(region: Region) -> list[Block]:
+    """The region's emergency number, urgent-care route and every service."""
+    order = list(KIND_LABELS)
+    services = sorted(region.services, key=lambda service: order.index(service.kind))
+    return [
+        Heading(f"Where to get help: {region.name} ({region.code})"),
+        Paragraph(
+            f"In an emergency: {region.emergency}. Urgent medical help: {region.urgent_care}."
+        ),
+        Table(
+            ("Service", "Kind", "How to reach it", "When"),
+            tuple((v.name, KIND_LABELS[v.kind], v.contact, v.hours) for v in services),
+        ),
+    ]
+
+
+def _history(report: SessionReport, points: tuple[HistoryPoint, ...]) -> list[Block]:
+    blocks: list[Block] = [Heading("Earlier results for this client")]
+    if len(points) <= 1:
+        return [
+            *blocks,
+            Paragraph(
+                f"No earlier completed session for client {report.session.client} in this "
+                "sessions folder."
+            ),
+        ]
+    rows = []
+    for p in points:
+        scores = "; ".join(f"{s.short} {s.value}" for s in p.scores if s.value is not None)
+        prefix = "At least: " if p.lower_bound else ""
+        rows.append(
+            (
+                when(p.at)[:10] + (" (this session)" if p.current else ""),
+                f"{p.instrument} {p.version}",
+                prefix + p.band_label,
+                scores or "none",
+                p.top_level_label,
+                "; ".join(p.changes) if p.changes else "first of this instrument",
+            )
+        )
+    blocks.append(
+        Table(
+            ("Date", "Instrument", "Result", "Scores", "Most urgent alert", "Change"), tuple(rows)
+        )
+    )
+    svg = chart_svg(points)
+    if svg:
+        blocks.append(Chart(svg))
     return blocks
 
 
@@ -406,7 +479,7 @@ def _safety_protocol(report: SessionReport, level: FlagLevel) -> list[Block]:
     return [*blocks, Table(("Time", "About", "Safety note"), rows)]
 
 
-def _where_to_turn(level: FlagLevel, region: Region | None) -> list[Block]:
+def where_to_turn(level: FlagLevel, region: Region | None) -> list[Block]:
     """The region's route right under a crisis or urgent alert (CONTENT.md section 4),
     not only in the list of services at the end."""
     if region is None:
