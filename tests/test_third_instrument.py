@@ -355,6 +355,9 @@ def test_an_intake_and_its_report_in_every_format(shipped_too: Path, isolated_en
     saved = json.loads((isolated_env / "sessions" / f"{sid}.json").read_text(encoding="utf-8"))
     assert saved["questionnaire"]["id"] == "sleep_check"
 
+    listed = said(invoke("sessions").stdout)
+    assert "C-77" in listed and "Rough nights (sc_rough)" in listed and "crisis" in listed
+
     text = invoke("report", sid)
     assert text.exit_code == ExitCode.OK, text.stderr
     report = said(text.stdout)

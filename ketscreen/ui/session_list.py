@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
 from ketscreen.io.session_store import Summary
 from ketscreen.ui.console import band_style
@@ -28,16 +29,29 @@ def _started(iso: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _style(questionnaire: str, band: str) -> str:
-    """The band's colour as the result screen gives it, from the questionnaire the
-    session was recorded with (`id version`); neutral when that one does not ship."""
+def _recorded(questionnaire: str) -> Questionnaire | None:
+    """The questionnaire a session was recorded with (`id version`); None when this
+    ketscreen does not ship it."""
     from ketscreen.io.questionnaires import load_recorded
 
     instrument, _, version = questionnaire.partition(" ")
     try:
-        return band_style(load_recorded(instrument, version), band)
+        return load_recorded(instrument, version)
     except KetscreenError:
-        return "band.neutral"
+        return None
+
+
+def _style(questionnaire: str, band: str) -> str:
+    """The band's colour as the result screen gives it; neutral for an unknown one."""
+    recorded = _recorded(questionnaire)
+    return band_style(recorded, band) if recorded is not None else "band.neutral"
+
+
+def _label(summary: Summary, labels: Mapping[str, str]) -> str | None:
+    """The band's words in the session's own questionnaire, else in `labels`."""
+    recorded = _recorded(summary.questionnaire)
+    bands = {b.id: b.label for b in recorded.band_rule.bands} if recorded is not None else {}
+    return bands.get(summary.band or "") or labels.get(summary.band or "")
 
 
 def _band(summary: Summary, labels: Mapping[str, str]) -> Text:
@@ -45,7 +59,7 @@ def _band(summary: Summary, labels: Mapping[str, str]) -> Text:
     "Several warning signs (moderate)"."""
     if summary.band is None:
         return Text("no result yet", style="muted")
-    label = labels.get(summary.band)
+    label = _label(summary, labels)
     code = f"{summary.band}, at least" if summary.lower_bound else summary.band
     words = f"{label} ({code})" if label else code.replace("_", " ")
     text = Text(words, style=_style(summary.questionnaire, summary.band))
@@ -90,7 +104,8 @@ def _block(s: Summary, labels: Mapping[str, str]) -> Text:
 def render_sessions(
     sessions: Sequence[Summary], console: Console, labels: Mapping[str, str] | None = None
 ) -> None:
-    """`labels`: band id -> the words the screens use ("Several warning signs")."""
+    """`labels`: band id -> the words the screens use ("Several warning signs"), for a
+    session whose own questionnaire does not ship (its own words come first)."""
     labels = labels or {}
     if console.width >= TABLE_MIN_WIDTH:
         console.print(_table(sessions, labels))
