@@ -402,7 +402,7 @@ class IntakeFlow:
 
     def _show_result(self, session: Session) -> None:
         result = session.result()
-        assert result is not None  # a finished interview always has use_12m
+        assert result is not None  # a finished interview has at least one answer
         self.term.new_screen()
         parts = result_parts(
             self.questionnaire, result, self.region, plain=self.term.plain, with_footer=False
