@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from ketscreen.cli.app import (
-    InstrumentOption,
     PlainOption,
     QuestionnaireOption,
     RegionOption,
@@ -73,7 +72,17 @@ def intake(
     region: RegionOption = None,
     plain: PlainOption = False,
     questionnaire: QuestionnaireOption = None,
-    instrument: InstrumentOption = None,
+    instruments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--instrument",
+            metavar="ID",
+            help="Which installed instrument (see `ketscreen list`). Default: ketamine. "
+            "Give it more than once for a battery: the instruments in that order, in one "
+            "sitting, with one review and one result screen.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the screener with a client, saved after every answer.
 
@@ -87,8 +96,9 @@ def intake(
     from ketscreen.io.resources import choose_region, load_resources
     from ketscreen.io.session_store import SessionChanged, SessionStore
     from ketscreen.io.sessions import check_client, check_counselor
+    from ketscreen.ui.battery_intake import BatteryFlow
     from ketscreen.ui.console import make_console
-    from ketscreen.ui.intake import IntakeFlow, continue_command
+    from ketscreen.ui.intake import continue_command
     from ketscreen.ui.terminal import InputEnded, Terminal, interactive, want_plain
 
     ways = [
@@ -104,7 +114,7 @@ def intake(
         raise UsageError("--reason goes with --amend, and --amend needs --reason TEXT")
     if counselor is not None and client is None:
         raise UsageError("--counselor is recorded when a session starts: use it with --client")
-    if instrument is not None and client is None:
+    if instruments and client is None:
         raise UsageError(
             "--instrument chooses the questionnaire of a new session: use it with --client "
             "(a saved session keeps its own)"
@@ -121,7 +131,13 @@ def intake(
         warn(choice.warning)
     # New sessions use the newest version of the instrument (or the file given); a
     # resumed or amended session is opened with the one it was recorded under.
-    loaded = load_questionnaire(questionnaire, instrument=instrument)
+    chosen: list[str | None] = [*dict.fromkeys(instruments)] if instruments else [None]
+    if instruments and len(chosen) != len(instruments):
+        raise UsageError("an --instrument is given twice; name each instrument once")
+    if len(chosen) > 1 and questionnaire is not None:
+        raise UsageError("a battery uses installed instruments: leave out --questionnaire")
+    parts = tuple(load_questionnaire(questionnaire, instrument=i) for i in chosen)
+    loaded = parts[0]
     given = loaded if questionnaire is not None else None
     is_plain = want_plain(plain, os.environ, sys.stdin, sys.stdout)
     term = Terminal(
@@ -134,7 +150,7 @@ def intake(
     # One intake at a time per session: this store holds a lock on the session it
     # creates or opens until the command ends (the OS drops it if the process dies).
     store = SessionStore(warn=warn, exclusive=True)
-    flow = IntakeFlow(
+    flow = BatteryFlow(  # one instrument, or a battery; any battery is resumed whole
         term,
         store,
         loaded,
@@ -142,6 +158,7 @@ def intake(
         choice,
         regions=regions,
         given=given,
+        parts=parts if len(parts) > 1 else (),
     )
     try:
         if client is not None:

@@ -82,7 +82,7 @@ QUIT_HELP = "stop the intake; the session is saved as stopped, to go on with lat
 REVIEW_INTRO = "Every answer the client gave. Read them back if the client wants."
 
 
-def _who(session: Session) -> str:
+def who_line(session: Session) -> str:
     """ "Client: C-0042. Counselor: Sam." for the resume and amend screens."""
     who = f"Client: {session.client}."
     return who + (f" Counselor: {session.counselor}." if session.counselor else "")
@@ -123,6 +123,18 @@ class IntakeFlow:
 
     def start(self, client: str, counselor: str | None) -> bool:
         """A new session; it is written as soon as the counselor presses Enter to start."""
+        if not self._welcomed(client, counselor):
+            return False
+        self.interview = Interview(self.questionnaire)
+        session = self.store.create(
+            self.questionnaire, client, counselor, at=self.clock(), region=self.region.code
+        )
+        self.session = session
+        self._say(f"Session {session.id} started; saved in {self.store.folder}.")
+        return self._interview()
+
+    def _welcomed(self, client: str, counselor: str | None, about: tuple[Line, ...] = ()) -> bool:
+        """The client id check and the welcome screen; False (nothing saved) to stop."""
         if not self._client_id_confirmed(client):
             self.term.print(
                 Text(
@@ -135,6 +147,7 @@ class IntakeFlow:
         lines: list[Line] = [
             Bullet(CONFIDENTIALITY),
             Bullet(f"Client: {client}." + (f" Counselor: {counselor}." if counselor else "")),
+            *about,
             Bullet(KEYS),
             Bullet(
                 "The session is saved after every answer. If you are interrupted, it can be "
@@ -148,13 +161,7 @@ class IntakeFlow:
             self.term.print(Text("Stopped before starting. Nothing was saved.", style="heading"))
             self.term.print(footer(self.region, plain=self.term.plain))
             return False
-        self.interview = Interview(self.questionnaire)
-        session = self.store.create(
-            self.questionnaire, client, counselor, at=self.clock(), region=self.region.code
-        )
-        self.session = session
-        self._say(f"Session {session.id} started; saved in {self.store.folder}.")
-        return self._interview()
+        return True
 
     def _client_id_confirmed(self, client: str) -> bool:
         """A client id that looks like a name, an email or a phone number: say so, ask."""
@@ -183,7 +190,9 @@ class IntakeFlow:
             self.choice = RegionChoice(region.code, "session")
 
     def resume(self, ref: str) -> bool:
-        session = self.store.load(ref, self.given, allow_path=False)
+        return self._resume(self.store.load(ref, self.given, allow_path=False))
+
+    def _resume(self, session: Session) -> bool:
         self.questionnaire = session.questionnaire
         self._use_session_region(session)
         session.resume(at=self.clock())
@@ -191,7 +200,7 @@ class IntakeFlow:
         self._crisis_reminder(session, interview)
         answered, asked = len(session.answers), len(interview.questions())
         lines: list[Line] = [
-            Bullet(f"{_who(session)} Started {when(session.started)}."),
+            Bullet(f"{who_line(session)} Started {when(session.started)}."),
             Bullet(f"{answered} of {asked} questions answered so far; going on from there."),
             Bullet(CONFIDENTIALITY_AGAIN),
             Bullet(KEYS),
@@ -224,7 +233,7 @@ class IntakeFlow:
         self._use_session_region(session)
         self._crisis_reminder(session, session.interview())
         lines: list[Line] = [
-            Bullet(f"{_who(session)} Completed {when(session.completed_at or '')}."),
+            Bullet(f"{who_line(session)} Completed {when(session.completed_at or '')}."),
             Bullet(f'Every change is recorded with the time and the reason: "{reason}".'),
             Bullet(
                 "The next screen lists every answer: type its number to change it, then "
