@@ -59,6 +59,9 @@ def test_a_battery_is_one_sitting_saved_as_one_linked_file_per_instrument(
     assert first < second
     assert "SDS total (0 to 15; higher means more signs of dependence): 10" in result_screen
     assert "Support is available now" in result_screen[:second]  # the crisis panel first
+    # the services and the disclaimer once, after the last result
+    assert result_screen.count("Only a trained professional can diagnose") == 1
+    assert result_screen.index("Samaritans: Call 116 123", second) > second
 
     ketamine, sds = _sessions(isolated_env)
     assert ketamine["battery"] == sds["battery"]

@@ -18,6 +18,9 @@ A session is one JSON document, `format: ketscreen-session/1` (DESIGN.md "Sessio
                                            what the client and counselor agreed at the
                                            end, for the client's take-home sheet
                                            (optional; absent until written)
+      "battery": {"id": "...", "sessions": [ids], "instruments": ["ketamine 1.1.0", ...]},
+                                           when the session is one instrument of a battery
+                                           asked in one sitting (optional; kept as written)
       "safety_notes": [{"at": "...Z", "item": "self_harm", "answer": "now",
                         "level": "emergency", "text": "..." | ""}],
                                            the counselor's note after a positive safety

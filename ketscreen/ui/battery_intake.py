@@ -245,8 +245,14 @@ class BatteryFlow(IntakeFlow):
             heading = Text(f"{index + 1} of {len(done)}: {session.questionnaire.title}")
             heading.stylize("heading")
             shown = [Part(heading, lead=index == 0)]
+            last = index == len(done) - 1  # the services and disclaimer once, at the end
             shown += result_parts(
-                session.questionnaire, result, self.region, plain=self.term.plain, with_footer=False
+                session.questionnaire,
+                result,
+                self.region,
+                plain=self.term.plain,
+                with_footer=False,
+                with_help=last,
             )
             if index > 0:  # the first page keeps the first (most urgent) result together
                 shown = [replace(p, lead=False) for p in shown]

@@ -322,9 +322,12 @@ def result_parts(
     *,
     plain: bool,
     with_footer: bool = True,
+    with_help: bool = True,
 ) -> list[Part]:
     """Every part of the result screen, in order. The crisis panel, the urgent alerts
-    and the band lead: a paged screen keeps them together on its first page."""
+    and the band lead: a paged screen keeps them together on its first page.
+    `with_help=False` leaves out the list of services and the disclaimer (a battery
+    shows them once, after the last instrument's result)."""
     lead: list[Block] = []
     level = crisis_level(result.flags)
     if level is not None:
@@ -347,8 +350,9 @@ def result_parts(
     if level is None and declined_safety(questionnaire, result):
         rest.append(declined_block(region))
     parts.extend(block_part(b, plain=plain) for b in rest if b)
-    parts.append(resources_part(region, plain=plain))
-    parts.append(Part(Text(DISCLAIMER)))
+    if with_help:
+        parts.append(resources_part(region, plain=plain))
+        parts.append(Part(Text(DISCLAIMER)))
     parts.append(Part(Text(provenance_line(result), style="muted")))
     if with_footer:
         parts.append(Part(footer(region, plain=plain)))

@@ -34,7 +34,7 @@ PRIVATE_LEVELS = (FlagLevel.EMERGENCY, FlagLevel.CRISIS)
 NOT_A_DIAGNOSIS = (
     "This is a screening result, not a diagnosis. It shows what you told us today, and it "
     "can change. Only a doctor or a drug service can tell you more after a full check. A "
-    "result with few signs does not mean your use carries no risk."
+    "low result does not mean there is no risk."
 )
 NO_NEXT_STEPS = (
     "None were written down today. You can talk about next steps with your counselor, or "
