@@ -24,6 +24,15 @@ settings.register_profile("explore", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+SDS_ANSWERS = {
+    "sds_control": "often",
+    "sds_anxious": "sometimes",
+    "sds_worry": "often",
+    "sds_wish_stop": "always",
+    "sds_difficulty": "very_difficult",
+}
+"""A full SDS response (total 2 + 1 + 2 + 3 + 2 = 10)."""
+
 @pytest.fixture(autouse=True)
 def isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

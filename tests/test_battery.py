@@ -16,20 +16,13 @@ from ketscreen import load_questionnaire
 from ketscreen.cli import app
 from ketscreen.core.battery import BatteryError, combine, split
 from ketscreen.errors import ExitCode
-from tests.conftest import full_answers
+from tests.conftest import SDS_ANSWERS, full_answers
 from tests.test_intake import ENV, SAFETY_NOTE, intake, keys_for, said
 
 runner = CliRunner()
 KETAMINE = load_questionnaire()
 SDS = load_questionnaire(instrument="sds")
 BOTH = combine((KETAMINE, SDS))
-SDS_ANSWERS = {
-    "sds_control": "often",
-    "sds_anxious": "sometimes",
-    "sds_worry": "often",
-    "sds_wish_stop": "always",
-    "sds_difficulty": "very_difficult",
-}
 ARGS = ("--client", "C-0042", "--instrument", "ketamine", "--instrument", "sds")
 
 
@@ -46,6 +39,7 @@ def test_a_battery_is_one_sitting_saved_as_one_linked_file_per_instrument(
         **SDS_ANSWERS,
     }
     typed = keys_for(BOTH, answers)
+    typed[-1:-1] = ["a", "Finds weekends hardest"]  # a note on the last SDS question
     result = intake(*ARGS, lines=["", *typed, "", "", "Come back in four weeks"])
     assert result.exit_code == 0, result.stdout[-3000:]
     shown = said(result)
@@ -76,6 +70,8 @@ def test_a_battery_is_one_sitting_saved_as_one_linked_file_per_instrument(
     # the safety note goes with the question that raised it
     assert [n["text"] for n in ketamine["safety_notes"]] == [SAFETY_NOTE]
     assert sds["safety_notes"] == []
+    assert [n["text"] for n in sds["item_notes"]["sds_difficulty"]] == ["Finds weekends hardest"]
+    assert ketamine["item_notes"] == {}
     assert ketamine["next_steps"]["text"] == sds["next_steps"]["text"] == "Come back in four weeks"
 
     # every other command reads each file as any session

@@ -23,7 +23,7 @@ from ketscreen.core.model import Questionnaire
 from ketscreen.errors import ExitCode
 from ketscreen.io.session_store import SessionStore
 from ketscreen.io.sessions import Session, SessionError, parse_document
-from tests.conftest import CRITERIA, full_answers
+from tests.conftest import CRITERIA, SDS_ANSWERS, full_answers
 
 runner = CliRunner()
 CLIENT = "C-0042"
@@ -48,15 +48,6 @@ def _session(
 
 def _signs(count: int, **more: object) -> dict[str, object]:
     return full_answers(**dict.fromkeys(CRITERIA[:count], "yes"), **more)
-
-
-SDS_ANSWERS = {
-    "sds_control": "often",
-    "sds_anxious": "sometimes",
-    "sds_worry": "often",
-    "sds_wish_stop": "always",
-    "sds_difficulty": "very_difficult",
-}
 
 
 @pytest.fixture

@@ -28,20 +28,15 @@ from ketscreen.core.battery import combine, owner
 from ketscreen.core.interview import Interview
 from ketscreen.core.model import Item, Questionnaire
 from ketscreen.io.sessions import Session, SessionError, Status
-from ketscreen.ui.blocks import Bullet, Line
+from ketscreen.ui.blocks import Bullet
 from ketscreen.ui.intake import (
-    CONFIDENTIALITY_AGAIN,
-    KEYS,
-    NOT_A_DIAGNOSIS,
     READ_TO_CLIENT,
     IntakeFlow,
     report_command,
     resume_command,
-    who_line,
 )
-from ketscreen.ui.interview_screen import AnswerEvent, Welcome, run_interview, show_welcome
+from ketscreen.ui.interview_screen import AnswerEvent, run_interview
 from ketscreen.ui.paging import Part
-from ketscreen.ui.reports.content import when
 from ketscreen.ui.result_view import result_parts
 from ketscreen.ui.safety import crisis_level
 from ketscreen.ui.screener import show_result
@@ -119,24 +114,9 @@ class BatteryFlow(IntakeFlow):
         answers = {k: v for s in sessions for k, v in s.answers.items()}
         interview = Interview(self.questionnaire, answers)
         self._crisis_reminder(self._safety_session(), interview)
-        answered, asked = len(answers), len(interview.questions())
         names = ", then ".join(q.title for q in self.parts)
-        lines: list[Line] = [
-            Bullet(f"{who_line(sessions[0])} Started {when(sessions[0].started)}."),
-            Bullet(f"A battery of {len(sessions)} questionnaires: {names}."),
-            Bullet(f"{answered} of {asked} questions answered so far; going on from there."),
-            Bullet(CONFIDENTIALITY_AGAIN),
-            Bullet(KEYS),
-            Bullet(NOT_A_DIAGNOSIS),
-            "",
-        ]
-        welcome = Welcome(
-            f"{self.questionnaire.title}: resuming sessions {', '.join(ids)}",
-            tuple(lines),
-            start="Press Enter to go on, or type q to leave them as they are:",
-        )
-        if not show_welcome(self.term, welcome, self.region, self.choice):
-            self.term.print(Text("Left as they were.", style="heading"))
+        about = (Bullet(f"A battery of {len(sessions)} questionnaires: {names}."),)
+        if not self._resume_welcome(sessions[0], interview, f"sessions {', '.join(ids)}", about):
             return False
         for session in sessions:
             session.resume(at=self.clock())
@@ -164,11 +144,17 @@ class BatteryFlow(IntakeFlow):
 
     def _note_mark(self, item_id: str) -> str | None:
         if not self.sessions:
-            return None
+            return super()._note_mark(item_id)
         self.session = self._owner(item_id)
-        return super()._note_mark(item_id)
+        try:
+            return super()._note_mark(item_id)
+        finally:
+            self.session = self.sessions[0]
 
     def _note(self, term: Terminal, interview: Interview, item: Item) -> None:
+        if not self.sessions:
+            super()._note(term, interview, item)
+            return
         self.session = self._owner(item.id)
         try:
             super()._note(term, interview, item)
@@ -176,11 +162,14 @@ class BatteryFlow(IntakeFlow):
             self.session = self.sessions[0]
 
     def _safety_protocol(self, session: Session, interview: Interview, event: AnswerEvent) -> None:
-        super()._safety_protocol(self._owner(event.item), interview, event)
+        owning = self._owner(event.item) if self.sessions else session
+        super()._safety_protocol(owning, interview, event)
 
     def _interview(self) -> bool:
+        if not self.sessions:  # one instrument: the intake as always
+            return super()._interview()
         interview = self.interview
-        assert interview is not None and self.sessions
+        assert interview is not None
 
         def record(interview: Interview, event: AnswerEvent) -> None:
             self._save_all(interview)

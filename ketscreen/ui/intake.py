@@ -198,9 +198,21 @@ class IntakeFlow:
         session.resume(at=self.clock())
         interview = session.interview()
         self._crisis_reminder(session, interview)
-        answered, asked = len(session.answers), len(interview.questions())
+        if not self._resume_welcome(session, interview, f"session {session.id}"):
+            return False
+        self.interview = interview
+        self.session = session
+        self.store.save(session)
+        return self._interview()
+
+    def _resume_welcome(
+        self, lead: Session, interview: Interview, what: str, about: tuple[Line, ...] = ()
+    ) -> bool:
+        """The screen before going on with `what` (a session, or a battery's sessions)."""
+        answered, asked = len(interview.answers), len(interview.questions())
         lines: list[Line] = [
-            Bullet(f"{who_line(session)} Started {when(session.started)}."),
+            Bullet(f"{who_line(lead)} Started {when(lead.started)}."),
+            *about,
             Bullet(f"{answered} of {asked} questions answered so far; going on from there."),
             Bullet(CONFIDENTIALITY_AGAIN),
             Bullet(KEYS),
@@ -208,17 +220,14 @@ class IntakeFlow:
             "",
         ]
         welcome = Welcome(
-            f"{self.questionnaire.title}: resuming session {session.id}",
+            f"{self.questionnaire.title}: resuming {what}",
             tuple(lines),
             start="Press Enter to go on, or type q to leave it as it is:",
         )
         if not show_welcome(self.term, welcome, self.region, self.choice):
             self.term.print(Text("Left as it was.", style="heading"))
             return False
-        self.interview = interview
-        self.session = session
-        self.store.save(session)
-        return self._interview()
+        return True
 
     def amend(self, ref: str, reason: str) -> bool:
         """Change answers of a completed session; each change is saved with the reason."""
