@@ -33,6 +33,7 @@ SDS_ANSWERS = {
 }
 """A full SDS response (total 2 + 1 + 2 + 3 + 2 = 10)."""
 
+
 @pytest.fixture(autouse=True)
 def isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
