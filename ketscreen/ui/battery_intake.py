@@ -1,6 +1,6 @@
 """A battery intake: several instruments with one client in one sitting.
 
-`ketscreen intake --client C --instrument ketamine --instrument sds` asks the
+`ketscreen intake --client C --instrument A --instrument B` asks the
 instruments in order as one interview (`core.battery.combine`): one welcome, one run of
 questions, one review of every answer, one result screen with each instrument's result,
 and one prompt for the next steps. Alerts and the safety protocol apply across the
@@ -12,7 +12,7 @@ Each instrument is saved in its own session file, in the unchanged session forma
 every other command (`report`, `sessions`, FHIR, batch scoring, a client's history)
 reads it as any session, with exactly the questionnaire it was asked with. The files
 are linked by a top-level `battery` field: `{"id": <the first session's id>,
-"sessions": [ids, in order], "instruments": ["ketamine 1.1.0", "sds 1.0.0"]}`. Every
+"sessions": [ids, in order], "instruments": ["A 1.1.0", "B 1.0.0"]}`. Every
 answer is saved to its instrument's file at once; notes go with the question's file,
 general notes with the first, and the next steps with every one (each file's take-home
 sheet has them). Resuming any of the files goes on with the whole battery.
