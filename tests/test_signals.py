@@ -42,16 +42,25 @@ ROWS = 20_000
 FAILURE_SIGNS = ("Traceback", "Exception ignored", "leaked", "unexpected problem")
 
 
-@pytest.fixture(scope="module")
-def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _csv(folder: Path, count: int) -> Path:
     answers = full_answers(routes="snort")
     header = ["respondent_id", *answers]
     rows = [",".join(header)] + [
-        ",".join([f"r{n}", *(str(v) for v in answers.values())]) for n in range(ROWS)
+        ",".join([f"r{n}", *(str(v) for v in answers.values())]) for n in range(count)
     ]
-    source = tmp_path_factory.mktemp("signals") / "in.csv"
+    source = folder / f"in-{count}.csv"
     source.write_text("\n".join(rows) + "\n")
     return source
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _csv(tmp_path_factory.mktemp("signals"), ROWS)
+
+
+KILL_ROWS = 200_000
+"""Enough work that the workers are still running when the test looks for them, however
+fast or busy the machine: the scoring takes longer exactly when the test does too."""
 
 
 def catches(pid: int, signum: int) -> bool:
@@ -138,8 +147,9 @@ def test_a_signal_at_any_moment_of_score_interrupts_cleanly(
 
 @pytest.mark.slow
 def test_sigkill_leaves_no_worker_and_no_message_and_the_next_run_cleans_up(
-    big_csv: Path, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
+    big_csv = _csv(tmp_path, KILL_ROWS)
     out = tmp_path / "out.csv"
     process = start_score(big_csv, out)
     deadline = time.monotonic() + TIMEOUT
@@ -148,7 +158,8 @@ def test_sigkill_leaves_no_worker_and_no_message_and_the_next_run_cleans_up(
     # being handed its start-up data, Python's multiprocessing owns the worker.
     while len(workers := [p for p in children_of(process.pid) if _is_started_worker(p)]) < 2:
         if process.poll() is not None:
-            pytest.fail("the batch ended before its workers could be seen")
+            _, stderr = process.communicate(timeout=TIMEOUT)
+            pytest.fail(f"the batch ended before its workers could be seen: {stderr[-2000:]}")
         assert time.monotonic() < deadline, "the workers never started"
         time.sleep(0.005)
     process.kill()  # the main process only, as the out-of-memory killer would
@@ -167,8 +178,8 @@ def test_sigkill_leaves_no_worker_and_no_message_and_the_next_run_cleans_up(
         check=False,
     )
     assert again.returncode == 0, again.stderr
-    assert len(out.read_text().splitlines()) == ROWS + 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    assert len(out.read_text().splitlines()) == KILL_ROWS + 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [big_csv.name, "out.csv"]
 
 
 def _is_started_worker(pid: int) -> bool:
