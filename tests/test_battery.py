@@ -74,6 +74,8 @@ def test_a_battery_is_one_sitting_saved_as_one_linked_file_per_instrument(
     assert ketamine["item_notes"] == {}
     assert ketamine["next_steps"]["text"] == sds["next_steps"]["text"] == "Come back in four weeks"
 
+    text = runner.invoke(app, ["report", sds["id"]]).stdout
+    assert f"Battery: 2 of 2, with {ketamine['id']} (ketamine 1.1.0)" in " ".join(text.split())
     # every other command reads each file as any session
     for doc in (ketamine, sds):
         report = runner.invoke(app, ["report", doc["id"], "--format", "json"])

@@ -69,6 +69,8 @@ from ketscreen.errors import AnswerError, KetscreenError, quote_value
 from ketscreen.io.resources import REGIONS
 
 FORMAT = "ketscreen-session/1"
+BATTERY_FIELD = "battery"
+"""The optional top-level field that links the sessions of one battery intake."""
 MAX_CLIENT = 64
 MAX_COUNSELOR = 100
 MAX_NOTE = 4000

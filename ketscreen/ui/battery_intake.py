@@ -27,7 +27,7 @@ from rich.text import Text
 from ketscreen.core.battery import combine, owner
 from ketscreen.core.interview import Interview
 from ketscreen.core.model import Item, Questionnaire
-from ketscreen.io.sessions import Session, SessionError, Status
+from ketscreen.io.sessions import BATTERY_FIELD, Session, SessionError, Status
 from ketscreen.ui.blocks import Bullet
 from ketscreen.ui.intake import (
     READ_TO_CLIENT,
@@ -41,8 +41,6 @@ from ketscreen.ui.result_view import result_parts
 from ketscreen.ui.safety import crisis_level
 from ketscreen.ui.screener import show_result
 from ketscreen.ui.terminal import Terminal
-
-BATTERY_FIELD = "battery"
 
 
 def battery_link(session: Session) -> dict[str, object] | None:

@@ -19,7 +19,7 @@ from ketscreen.core.model import DECLINED, FlagLevel, Questionnaire
 from ketscreen.core.scoring import Result
 from ketscreen.core.texts import DISCLAIMER
 from ketscreen.io.resources import Region, report_headings
-from ketscreen.io.sessions import Session, Status
+from ketscreen.io.sessions import BATTERY_FIELD, Session, Status
 from ketscreen.ui.interview_screen import answer_label as item_answer_label
 from ketscreen.ui.reports.history import HistoryPoint, chart_svg, client_history
 from ketscreen.ui.resources_view import KIND_LABELS
@@ -492,6 +492,19 @@ def where_to_turn(level: FlagLevel, region: Region | None) -> list[Block]:
     return []
 
 
+def _battery_row(session: Session) -> list[tuple[str, str]]:
+    """ "Battery: 1 of 2, with 20261203-... (sds 1.0.0)" for one part of a battery."""
+    link = session.extra.get(BATTERY_FIELD)
+    if not isinstance(link, dict):
+        return []
+    ids, names = link.get("sessions"), link.get("instruments")
+    if not (isinstance(ids, list) and isinstance(names, list) and session.id in ids):
+        return []
+    others = [f"{sid} ({name})" for sid, name in zip(ids, names, strict=False) if sid != session.id]
+    where = f"{ids.index(session.id) + 1} of {len(ids)}"
+    return [("Battery", f"{where}, with {', '.join(str(o) for o in others)}")]
+
+
 def _header(report: SessionReport) -> Fields:
     s = report.session
     q = report.questionnaire
@@ -499,6 +512,7 @@ def _header(report: SessionReport) -> Fields:
         ("Client", s.client),
         ("Counselor", s.counselor or "not recorded"),
         ("Session", s.id),
+        *_battery_row(s),
         ("Status", s.status.value),
         ("Started", when(s.started)),
     ]
