@@ -118,14 +118,20 @@ def run(command: list[str]) -> tuple[float, int]:
 
 def compare(ours: Path, theirs: Path) -> int:
     """Rows where ketscreen and DuckDB disagree (columns other than source and error:
-    the SQL has no file and line, and its error messages are shorter)."""
+    the SQL has no file and line, and its error messages are shorter). Matched by
+    respondent id, since SQL gives rows in no particular order; DuckDB compares."""
+    import duckdb
+
     keys = [c for c in columns(load_questionnaire()) if c not in ("source", "error")]
-    differ = 0
-    with ours.open(newline="") as a, theirs.open(newline="") as b:
-        for mine, other in zip(csv.DictReader(a), csv.DictReader(b), strict=True):
-            if any(mine[k] != other[k] for k in keys):
-                differ += 1
-    return differ
+    differ = " OR ".join(
+        f"coalesce(a.{k}, '') IS DISTINCT FROM coalesce(b.{k}, '')" for k in keys[1:]
+    )
+    found = duckdb.sql(
+        f"SELECT count(*) FROM read_csv({lit(str(ours))}, all_varchar = true) a "
+        f"FULL JOIN read_csv({lit(str(theirs))}, all_varchar = true) b USING (respondent_id) "
+        f"WHERE a.respondent_id IS NULL OR b.respondent_id IS NULL OR {differ}"
+    ).fetchall()
+    return int(found[0][0])
 
 
 def main() -> None:

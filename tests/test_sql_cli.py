@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from ketscreen.cli import app
 from ketscreen.errors import ExitCode
+from ketscreen.io.batch.formats import SqlDialect
 from ketscreen.io.questionnaires import load_questionnaire
 from ketscreen.io.sql import output_columns
 
@@ -65,9 +66,10 @@ def test_view_table_and_version_options() -> None:
     assert got == [("no_recent_use", "1.0.0")]
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "spark", "bigquery"])
-def test_each_dialect_speaks_its_own_quoting(dialect: str) -> None:
-    result = runner.invoke(app, ["export", "sql", "--dialect", dialect, "--instrument", "sds"])
+@pytest.mark.parametrize("dialect", list(SqlDialect))
+def test_each_dialect_speaks_its_own_quoting(dialect: SqlDialect) -> None:
+    args = ["export", "sql", "--dialect", dialect.value, "--instrument", "sds"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
     quoted = "`sds_control`" if dialect in ("spark", "bigquery") else '"sds_control"'
     assert quoted in result.stdout

@@ -87,8 +87,9 @@ def _normal(item: Item) -> tuple[str, str]:
             )
         value += f" ELSE {column} END"
         return value, f"CASE WHEN {value} NOT IN ({allowed}) THEN {unknown} END"
-    # What is left when every allowed code is taken out must be separators only. Each
-    # pass replaces every other repeat of a code, so two passes take out all of them.
+    # What is left when every allowed code is taken out must be separators only. A code
+    # written twice in a row shares a separator: one pass takes out every other repeat,
+    # and (each replaced by two separators) a second pass takes out the rest.
     rest = column
     for code in item.allowed_codes:
         token = lit(f";{code};")
