@@ -95,7 +95,7 @@ def test_export_sql_to_a_file_is_never_overwritten(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "Missing option '--dialect'"),
+        ([], "Error: --dialect is required: one of duckdb, sqlite, postgres, spark, bigquery"),
         (["-d", "oracle"], "'oracle' is not one of"),
         (["-d", "duckdb", "--table", "x; DROP TABLE y"], "table name 'x; DROP TABLE y' is not"),
         (["-d", "duckdb", "--view", "a b"], "view name 'a b' is not a SQL name"),
@@ -103,11 +103,18 @@ def test_export_sql_to_a_file_is_never_overwritten(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["export", "sql", *args])
-    assert result.exit_code == ExitCode.USAGE, result.output
-    assert result.stdout == ""
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    """Through the real entry point, where usage errors are one line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ketscreen", "export", "sql", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stdout == ""
+    assert message in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
 
 
 def readme_example() -> tuple[str, list[str], str]:

@@ -112,17 +112,17 @@ def export_fhir(
 @export_app.command("sql")
 @handle_errors
 def export_sql(
+    path: Path | None = PATH_ARG,
     dialect: Annotated[
-        SqlDialect,
+        SqlDialect | None,
         typer.Option(
             "--dialect",
             "-d",
             metavar="DIALECT",
-            help="duckdb, sqlite, postgres, spark or bigquery.",
+            help="duckdb, sqlite, postgres, spark or bigquery (required).",
             show_default=False,
         ),
-    ],
-    path: Path | None = PATH_ARG,
+    ] = None,
     table: Annotated[
         str,
         typer.Option(
@@ -162,6 +162,9 @@ def export_sql(
     from ketscreen.io.questionnaires import load_questionnaire
     from ketscreen.io.sql import export_sql as scoring_query
 
+    if dialect is None:
+        names = ", ".join(d.value for d in SqlDialect)
+        raise UsageError(f"--dialect is required: one of {names}")
     if output is not None:
         check_writable_target(output, force=force)
     q = load_questionnaire(path, instrument=instrument, version=version)
