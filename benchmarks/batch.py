@@ -14,7 +14,7 @@ own process so that every one pays its own start-up:
 - `csv.reader`: a bare pass over the file with Python's csv module (a floor for any
   pure-Python reader);
 - `duckdb`: the same normalisation, skip logic, scores, bands, flags and missing items
-  as SQL (generated from the questionnaire below), written to CSV by DuckDB;
+  as SQL (`ketscreen export sql`'s query, `ketscreen.io.sql`), written to CSV by DuckDB;
 - `ketscreen score FILE -o OUT.csv`.
 
 It checks that DuckDB and ketscreen agree on every row, and samples the resident memory
@@ -37,10 +37,9 @@ import time
 from pathlib import Path
 
 from ketscreen import load_questionnaire
-from ketscreen.core.conditions import AllOf, AnyOf, Condition, ItemCondition
-from ketscreen.core.model import DECLINED, ItemType, Questionnaire
-from ketscreen.core.normalize import NO_SPELLINGS, YES_SPELLINGS
+from ketscreen.core.model import ItemType, Questionnaire
 from ketscreen.io.batch.writers import columns
+from ketscreen.io.sql import lit, scoring_sql
 
 
 def generate(path: Path, rows: int, questionnaire: Questionnaire, seed: int = 5) -> None:
@@ -65,142 +64,10 @@ def generate(path: Path, rows: int, questionnaire: Questionnaire, seed: int = 5)
 # -- the same scoring as SQL --------------------------------------------------------------
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _codes(column: str) -> str:
-    """A multi-select cell as a list of trimmed codes."""
-    return f"list_transform(string_split(replace({column}, '|', ';'), ';'), lambda c: trim(c))"
-
-
-def _condition(cond: Condition, q: Questionnaire) -> str:
-    if isinstance(cond, AllOf | AnyOf):
-        joiner = " AND " if isinstance(cond, AllOf) else " OR "
-        return "(" + joiner.join(_condition(part, q) for part in cond.parts) + ")"
-    if not isinstance(cond, ItemCondition):
-        raise ValueError(f"not an answer condition: {cond}")
-    column = f'n."{cond.item}"'
-    given = f"({column} IS NOT NULL AND {column} <> '{DECLINED}')"
-    values = ", ".join(map(_lit, cond.values))
-    if cond.op == "answered":
-        return given if cond.answered else f"(NOT {given})"
-    if cond.op == "contains":
-        return f"({given} AND list_contains({_codes(column)}, {_lit(cond.values[0])}))"
-    if cond.op in ("equals", "in"):
-        return f"({given} AND {column} IN ({values}))"
-    return f"({given} AND {column} NOT IN ({values}))"
-
-
 def duckdb_sql(q: Questionnaire, source: Path, target: Path) -> str:
-    """COPY (scored rows) TO target: the engine's rules, in SQL, for this questionnaire."""
-    items = list(q.items.values())
-    yes, no = ", ".join(map(_lit, YES_SPELLINGS)), ", ".join(map(_lit, NO_SPELLINGS))
-    normal = []
-    for item in items:
-        cell = f'lower(trim("{item.id}"))'
-        if item.type is ItemType.YES_NO:
-            cell = (
-                f"CASE WHEN {cell} IN ({yes}) THEN 'yes' "
-                f"WHEN {cell} IN ({no}) THEN 'no' ELSE {cell} END"
-            )
-        normal.append(f"NULLIF({cell}, '') AS \"{item.id}\"")
-    asked = {
-        item.id: "TRUE" if item.enable_when is None else _condition(item.enable_when, q)
-        for item in items
-    }
-
-    def given(item_id: str) -> str:
-        return f'(n."{item_id}" IS NOT NULL AND n."{item_id}" <> \'{DECLINED}\')'
-
-    def total(score_id: str) -> str:
-        members = next(s.items for s in q.scores if s.id == score_id)
-        parts = []
-        for member in members:
-            weights = " ".join(
-                f"WHEN {_lit(code)} THEN {w}" for code, w in q.items[member].weights.items()
-            )
-            parts.append(
-                f'CASE WHEN {asked[member]} THEN CASE n."{member}" {weights} ELSE 0 END ELSE 0 END'
-            )
-        present = " OR ".join(asked[m] for m in members)
-        return f"CASE WHEN {present} THEN {' + '.join(parts)} END"
-
-    problems = []
-    for item in items:
-        allowed = ", ".join(map(_lit, item.allowed_codes))
-        column = f'n."{item.id}"'
-        if item.type is ItemType.MULTI:
-            bad = f"len(list_filter({_codes(column)}, lambda c: c NOT IN ({allowed}))) > 0"
-        else:
-            bad = f"{column} NOT IN ({allowed})"
-        unknown, unasked = _lit(f"{item.id}: not an allowed answer"), _lit(f"{item.id}: not asked")
-        problems.append(f"CASE WHEN {column} IS NOT NULL AND {bad} THEN {unknown} END")
-        problems.append(
-            f"CASE WHEN {column} IS NOT NULL AND NOT {asked[item.id]} THEN {unasked} END"
-        )
-        if item.required:
-            problems.append(
-                f"CASE WHEN NOT {given(item.id)} THEN {_lit(item.id + ': is required')} END"
-            )
-    rules = sorted(q.flags, key=lambda rule: rule.level.rank)
-    flags = (
-        "concat_ws(';', "
-        + ", ".join(f"CASE WHEN {_condition(r.when, q)} THEN {_lit(r.id)} END" for r in rules)
-        + ")"
-    )
-    top = (
-        "CASE "
-        + " ".join(f"WHEN {_condition(r.when, q)} THEN {_lit(r.level.value)}" for r in rules)
-        + " END"
-    )
-    missing = (
-        "concat_ws(';', "
-        + ", ".join(
-            f"CASE WHEN {asked[i.id]} AND NOT {given(i.id)} THEN {_lit(i.id)} END" for i in items
-        )
-        + ")"
-    )
-    rule = q.band_rule
-    band_items = next(s.items for s in q.scores if s.id == rule.score)
-    unanswered = " + ".join(
-        f"CASE WHEN {asked[m]} AND NOT {given(m)} THEN 1 ELSE 0 END" for m in band_items
-    )
-    fixed = " ".join(
-        f"WHEN {_condition(b.when, q)} THEN {_lit(b.id)}" for b in rule.bands if b.when
-    )
-    ranged = " ".join(
-        f"WHEN s.band_score BETWEEN {b.low} AND {b.high} THEN {_lit(b.id)}"
-        for b in rule.bands
-        if b.low is not None
-    )
-    incomplete = next(b.id for b in rule.bands if b.incomplete)
-    score_sql = ", ".join(f"{total(s.id)} AS {s.id}" for s in q.scores)
-    score_names = "".join(f"{s.id}, " for s in q.scores)
-    return f"""
-COPY (
-  WITH n AS MATERIALIZED (
-    SELECT respondent_id, row_number() OVER () + 1 AS line, {", ".join(normal)}
-    FROM read_csv({_lit(str(source))}, all_varchar = true, header = true)
-  ),
-  s AS (
-    SELECT n.respondent_id, n.line, {total(rule.score)} AS band_score, {unanswered} AS unanswered,
-      CASE {fixed} ELSE NULL END AS fixed_band,
-      {score_sql}, {flags} AS flags, {top} AS top_flag_level,
-      {missing} AS missing, concat_ws('; ', {", ".join(problems)}) AS error
-    FROM n
-  )
-  SELECT respondent_id, {_lit(str(source))} || ':' || line AS source,
-    CASE WHEN error = '' THEN 'ok' ELSE 'invalid' END AS status,
-    coalesce(fixed_band, CASE WHEN unanswered > {rule.max_missing} THEN {_lit(incomplete)}
-      {ranged} ELSE {_lit(incomplete)} END) AS band,
-    fixed_band IS NULL AND unanswered BETWEEN 1 AND {rule.max_missing} AS lower_bound,
-    {score_names}top_flag_level, flags, missing,
-    NULLIF(error, '') AS error, {_lit(q.id)} AS questionnaire,
-    {_lit(q.version)} AS questionnaire_version, {_lit(q.sha256)} AS questionnaire_sha256
-  FROM s
-) TO {_lit(str(target))} (HEADER, DELIMITER ',')
-"""
+    """COPY (scored rows) TO target: `ketscreen export sql`'s query, on the CSV file."""
+    rows = f"read_csv({lit(str(source))}, all_varchar = true, header = true)"
+    return f"COPY ({scoring_sql(q, rows)}) TO {lit(str(target))} (HEADER, DELIMITER ',')"
 
 
 # -- running and measuring ------------------------------------------------------------------
@@ -250,14 +117,21 @@ def run(command: list[str]) -> tuple[float, int]:
 
 
 def compare(ours: Path, theirs: Path) -> int:
-    """Rows where ketscreen and DuckDB disagree (columns other than error)."""
-    keys = [column for column in columns(load_questionnaire()) if column != "error"]
-    differ = 0
-    with ours.open(newline="") as a, theirs.open(newline="") as b:
-        for mine, other in zip(csv.DictReader(a), csv.DictReader(b), strict=True):
-            if any(mine[k] != other[k] for k in keys):
-                differ += 1
-    return differ
+    """Rows where ketscreen and DuckDB disagree (columns other than source and error:
+    the SQL has no file and line, and its error messages are shorter). Matched by
+    respondent id, since SQL gives rows in no particular order; DuckDB compares."""
+    import duckdb
+
+    keys = [c for c in columns(load_questionnaire()) if c not in ("source", "error")]
+    differ = " OR ".join(
+        f"coalesce(a.{k}, '') IS DISTINCT FROM coalesce(b.{k}, '')" for k in keys[1:]
+    )
+    found = duckdb.sql(
+        f"SELECT count(*) FROM read_csv({lit(str(ours))}, all_varchar = true) a "
+        f"FULL JOIN read_csv({lit(str(theirs))}, all_varchar = true) b USING (respondent_id) "
+        f"WHERE a.respondent_id IS NULL OR b.respondent_id IS NULL OR {differ}"
+    ).fetchall()
+    return int(found[0][0])
 
 
 def main() -> None:

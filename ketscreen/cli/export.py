@@ -1,13 +1,15 @@
-"""`ketscreen export fhir`: the questionnaire for other systems."""
+"""`ketscreen export fhir` and `export sql`: the questionnaire for other systems."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from ketscreen.cli.app import InstrumentOption, VersionOption, app, handle_errors, say
 from ketscreen.cli.sessions_cmd import UsageError
+from ketscreen.io.batch.formats import SqlDialect
 
 export_app = typer.Typer(
     help="Export the questionnaire for other systems.",
@@ -100,6 +102,73 @@ def export_fhir(
         package_bundle(package(q, date)) if as_bundle else questionnaire_to_fhir(q, date=date)
     )
     text = dumps(resource)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text, force=force)
+        typer.echo(f"Wrote {output}", err=True)
+
+
+@export_app.command("sql")
+@handle_errors
+def export_sql(
+    path: Path | None = PATH_ARG,
+    dialect: Annotated[
+        SqlDialect | None,
+        typer.Option(
+            "--dialect",
+            "-d",
+            metavar="DIALECT",
+            help="duckdb, sqlite, postgres, spark or bigquery (required).",
+            show_default=False,
+        ),
+    ] = None,
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            metavar="NAME",
+            help="The table (or view) of responses to score: respondent_id and one text "
+            "column per item id. schema.table works too.",
+        ),
+    ] = "responses",
+    view: Annotated[
+        str | None,
+        typer.Option(
+            "--view",
+            metavar="NAME",
+            help="Print CREATE VIEW NAME AS the query, instead of the query alone.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Path | None = OUTPUT_OPT,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the output file if it exists.")
+    ] = False,
+    version: VersionOption = None,
+    instrument: InstrumentOption = None,
+) -> None:
+    """Print the scoring rules as one SQL query, to score responses where they are stored.
+
+    It reads a table with respondent_id and one column per item id, the answers written
+    as in CSV input (any case, yes/no spellings, multi-select codes separated by ; or |),
+    and gives one row per response with the columns of `ketscreen score` except source:
+    status, band, lower_bound, the scores, top_flag_level, flags, missing, error and the
+    questionnaire. It is generated from the questionnaire's own rules and translated to
+    each dialect by sqlglot. An invalid response has status invalid and a short error
+    naming the column; `ketscreen score` gives the full message.
+    """
+    from ketscreen.io.atomic import check_writable_target, write_text_atomic
+    from ketscreen.io.questionnaires import load_questionnaire
+    from ketscreen.io.sql import export_sql as scoring_query
+
+    if dialect is None:
+        names = ", ".join(d.value for d in SqlDialect)
+        raise UsageError(f"--dialect is required: one of {names}")
+    if output is not None:
+        check_writable_target(output, force=force)
+    q = load_questionnaire(path, instrument=instrument, version=version)
+    text = scoring_query(q, dialect, table=table, view=view)
     if output is None:
         typer.echo(text, nl=False)
     else:

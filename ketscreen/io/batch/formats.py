@@ -53,6 +53,16 @@ class TemplateFormat(str, Enum):
     YAML = "yaml"
 
 
+class SqlDialect(str, Enum):
+    """The SQL dialects `ketscreen export sql` writes (sqlglot's names for them)."""
+
+    DUCKDB = "duckdb"
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+    SPARK = "spark"
+    BIGQUERY = "bigquery"
+
+
 class OutputFormat(str, Enum):
     """How scored records are written. Chosen by `--format`, else by the `-o` file name."""
 
