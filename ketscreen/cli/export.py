@@ -148,8 +148,9 @@ def export_sql(
     version: VersionOption = None,
     instrument: InstrumentOption = None,
 ) -> None:
-    """Print the scoring rules as one SQL query, to score responses where they are stored.
+    """Print the scoring rules as one SQL query.
 
+    It scores responses where they are stored: a database or warehouse table.
     It reads a table with respondent_id and one column per item id, the answers written
     as in CSV input (any case, yes/no spellings, multi-select codes separated by ; or |),
     and gives one row per response with the columns of `ketscreen score` except source:
