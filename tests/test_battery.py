@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ketscreen import load_questionnaire
 from ketscreen.cli import app
-from ketscreen.core.battery import BatteryError, combine, split
+from ketscreen.core.battery import BatteryError, combine
 from ketscreen.errors import ExitCode
 from tests.conftest import SDS_ANSWERS, full_answers
 from tests.test_intake import ENV, SAFETY_NOTE, intake, keys_for, said
@@ -129,9 +129,6 @@ def test_instruments_that_share_an_id_cannot_be_combined() -> None:
         combine((KETAMINE, replace(KETAMINE, id="other")))
     with pytest.raises(BatteryError, match="two or more"):
         combine((KETAMINE,))
-    answers = {**full_answers(), **SDS_ANSWERS}
-    ketamine, sds = split((KETAMINE, SDS), answers)
-    assert set(sds) == set(SDS_ANSWERS) and "use_12m" in ketamine
 
 
 def test_the_battery_option_is_documented() -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
 
 import typer
 
 from ketscreen.cli.app import app, handle_errors, warn
-from ketscreen.cli.sessions_cmd import ListFormat
+from ketscreen.cli.sessions_cmd import ListFormat, ListFormatOption, echo_json_list
 from ketscreen.errors import KetscreenError
 
 
@@ -42,12 +41,7 @@ def resources(
 @app.command("list")
 @handle_errors
 def list_instruments(
-    fmt: Annotated[
-        ListFormat,
-        typer.Option(
-            "--format", metavar="FORMAT", help="table or json. Default: table.", show_default=False
-        ),
-    ] = ListFormat.TABLE,
+    fmt: ListFormatOption = ListFormat.TABLE,
 ) -> None:
     """List the installed instruments and their versions.
 
@@ -65,12 +59,7 @@ def list_instruments(
             "reinstall ketscreen"
         )
     if fmt is ListFormat.JSON:
-        import json
-
-        from ketscreen.core.safe_text import json_safe
-
-        listed = json.dumps([row.to_dict() for row in rows], indent=2, ensure_ascii=False)
-        typer.echo(json_safe(listed))
+        echo_json_list([row.to_dict() for row in rows])
         return
     from ketscreen.ui.console import make_console
 

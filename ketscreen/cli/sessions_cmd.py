@@ -23,6 +23,24 @@ class ListFormat(str, Enum):
     JSON = "json"
 
 
+ListFormatOption = Annotated[
+    ListFormat,
+    typer.Option(
+        "--format", metavar="FORMAT", help="table or json. Default: table.", show_default=False
+    ),
+]
+"""`--format table|json` of the listing commands (`sessions`, `list`)."""
+
+
+def echo_json_list(entries: list[dict[str, object]]) -> None:
+    """A listing as JSON on stdout, control characters escaped."""
+    import json
+
+    from ketscreen.core.safe_text import json_safe
+
+    typer.echo(json_safe(json.dumps(entries, indent=2, ensure_ascii=False)))
+
+
 @app.command("sessions")
 @handle_errors
 def list_sessions(
@@ -45,21 +63,13 @@ def list_sessions(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[
-        ListFormat,
-        typer.Option(
-            "--format", metavar="FORMAT", help="table or json. Default: table.", show_default=False
-        ),
-    ] = ListFormat.TABLE,
+    fmt: ListFormatOption = ListFormat.TABLE,
 ) -> None:
     """List saved intake sessions, newest first.
 
     Each with its id, client, counselor, start time, status, band and most urgent flag
     level. --client lists one client's sessions over time; --status narrows either list.
     """
-    import json
-
-    from ketscreen.core.safe_text import json_safe
     from ketscreen.io.session_store import SessionStore
     from ketscreen.io.sessions import SessionError, Status, check_client
     from ketscreen.ui.console import make_console
@@ -84,8 +94,7 @@ def list_sessions(
     if client is not None:
         found = [s for s in found if s.client == client]
     if fmt is ListFormat.JSON:
-        listed = json.dumps([s.to_dict() for s in found], indent=2, ensure_ascii=False)
-        typer.echo(json_safe(listed))
+        echo_json_list([s.to_dict() for s in found])
         return
     if not found:
         which = f"{status} " if status else ""

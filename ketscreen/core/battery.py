@@ -3,8 +3,9 @@
 `combine(parts)` makes one questionnaire to *ask*: the parts' sections one after the
 other, so the interview, its skip logic, its alerts and its one review screen cover the
 whole battery, and a crisis answer in any part is acted on at once. It is never scored
-or saved as such: `split(parts, answers)` gives each part its own answers, and each is
-scored with its own questionnaire and saved in its own session file.
+or saved as such: each part's session takes its own questions' answers from the
+interview (`Session.record_answers` keeps only those), and is scored with its own
+questionnaire and saved in its own session file.
 
 Item ids must be unique across the parts (they are the linkIds every output uses); a
 battery whose parts share an id is refused.
@@ -13,7 +14,7 @@ battery whose parts share an id is refused.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from ketscreen.core.model import Guidance, Questionnaire
 from ketscreen.errors import ExitCode, KetscreenError
@@ -73,8 +74,3 @@ def combine(parts: Sequence[Questionnaire]) -> Questionnaire:
 def owner(parts: Sequence[Questionnaire], item_id: str) -> int:
     """The index of the part that asks `item_id`."""
     return next(i for i, q in enumerate(parts) if item_id in q.items)
-
-
-def split(parts: Sequence[Questionnaire], answers: Mapping[str, object]) -> list[dict[str, object]]:
-    """Each part's answers, in its own order."""
-    return [{i: answers[i] for i in q.order if i in answers} for q in parts]

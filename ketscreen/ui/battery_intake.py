@@ -63,8 +63,9 @@ class BatteryFlow(IntakeFlow):
     def start(self, client: str, counselor: str | None) -> bool:
         if not self.parts:
             return super().start(client, counselor)
-        names = ", then ".join(q.title for q in self.parts)
-        about = (Bullet(f"This intake asks {len(self.parts)} questionnaires in turn: {names}."),)
+        about = (
+            Bullet(f"This intake asks {len(self.parts)} questionnaires in turn: {self._names()}."),
+        )
         if not self._welcomed(client, counselor, about):
             return False
         self.interview = Interview(self.questionnaire)
@@ -112,8 +113,7 @@ class BatteryFlow(IntakeFlow):
         answers = {k: v for s in sessions for k, v in s.answers.items()}
         interview = Interview(self.questionnaire, answers)
         self._crisis_reminder(self._safety_session(), interview)
-        names = ", then ".join(q.title for q in self.parts)
-        about = (Bullet(f"A battery of {len(sessions)} questionnaires: {names}."),)
+        about = (Bullet(f"A battery of {len(sessions)} questionnaires: {self._names()}."),)
         if not self._resume_welcome(sessions[0], interview, f"sessions {', '.join(ids)}", about):
             return False
         for session in sessions:
@@ -121,6 +121,9 @@ class BatteryFlow(IntakeFlow):
             self.store.save(session)
         self.interview = interview
         return self._interview()
+
+    def _names(self) -> str:
+        return ", then ".join(q.title for q in self.parts)
 
     # -- the interview -----------------------------------------------------------------
 

@@ -407,19 +407,30 @@ def document(report: SessionReport) -> list[Block]:
     return blocks
 
 
-def help_blocks(region: Region) -> list[Block]:
-    """The region's emergency number, urgent-care route and every service."""
+def help_blocks(region: Region, *, compact: bool = False) -> list[Block]:
+    """The region's emergency number, urgent-care route and every service: a table, or
+    with `compact` one short line per service (the take-home sheet's one page)."""
     order = list(KIND_LABELS)
     services = sorted(region.services, key=lambda service: order.index(service.kind))
+    listed: Block = (
+        Bullets(
+            tuple(
+                f"{v.name} ({KIND_LABELS[v.kind].lower()}): {v.contact}. {v.hours.rstrip('.')}."
+                for v in services
+            )
+        )
+        if compact
+        else Table(
+            ("Service", "Kind", "How to reach it", "When"),
+            tuple((v.name, KIND_LABELS[v.kind], v.contact, v.hours) for v in services),
+        )
+    )
     return [
         Heading(f"Where to get help: {region.name} ({region.code})"),
         Paragraph(
             f"In an emergency: {region.emergency}. Urgent medical help: {region.urgent_care}."
         ),
-        Table(
-            ("Service", "Kind", "How to reach it", "When"),
-            tuple((v.name, KIND_LABELS[v.kind], v.contact, v.hours) for v in services),
-        ),
+        listed,
     ]
 
 

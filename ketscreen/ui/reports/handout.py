@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from ketscreen.core.model import DECLINED, FlagLevel
 from ketscreen.core.texts import DISCLAIMER
-from ketscreen.io.resources import Region
 from ketscreen.ui.reports.content import (
     Block,
     Bullets,
@@ -27,7 +26,6 @@ from ketscreen.ui.reports.content import (
     when,
     where_to_turn,
 )
-from ketscreen.ui.resources_view import KIND_LABELS
 
 PRIVATE_LEVELS = (FlagLevel.EMERGENCY, FlagLevel.CRISIS)
 """Alerts whose topic is not written on the sheet (only the help that goes with them)."""
@@ -103,18 +101,6 @@ def handout_document(report: SessionReport) -> list[Block]:
     blocks.append(Paragraph(s.next_steps.text if s.next_steps else NO_NEXT_STEPS))
 
     if report.region is not None:
-        blocks += _helplines(report.region)
+        blocks += help_blocks(report.region, compact=True)
     blocks += [Heading("Please remember"), Paragraph(DISCLAIMER)]
     return blocks
-
-
-def _helplines(region: Region) -> list[Block]:
-    """The region's services as one short line each, so the sheet stays one page."""
-    [heading, routes, _] = help_blocks(region)  # the same order and words as the report
-    order = list(KIND_LABELS)
-    services = sorted(region.services, key=lambda service: order.index(service.kind))
-    lines = tuple(
-        f"{v.name} ({KIND_LABELS[v.kind].lower()}): {v.contact}. {v.hours.rstrip('.')}."
-        for v in services
-    )
-    return [heading, routes, Bullets(lines)]

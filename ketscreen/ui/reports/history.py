@@ -41,7 +41,6 @@ class HistoryPoint:
     """When the session was completed (ISO 8601, UTC)."""
     instrument: str
     version: str
-    title: str
     band: str
     band_label: str
     lower_bound: bool
@@ -73,7 +72,6 @@ def _point(session: Session, current: bool) -> HistoryPoint | None:
         at=session.completed_at or session.updated,
         instrument=q.id,
         version=q.version,
-        title=q.title,
         band=result.band,
         band_label=q.band_rule.band(result.band).label,
         lower_bound=result.lower_bound,
