@@ -102,6 +102,28 @@ def test_a_battery_interrupted_resumes_whole(isolated_env: Path) -> None:
     assert len(sds["answers"]) == 5
 
 
+def test_a_battery_link_edited_to_another_clients_session_is_refused(
+    isolated_env: Path,
+) -> None:
+    typed = keys_for(BOTH, {**full_answers(), **SDS_ANSWERS})
+    intake(*ARGS, lines=["", *typed[:3], "q"])
+    ketamine, _ = _sessions(isolated_env)
+    other = intake("--client", "C-0099", lines=["", "3", "q"])
+    assert other.exit_code == 0
+    stranger = next(
+        p for p in (isolated_env / "sessions").glob("*.json") if "C-0099" in p.read_text()
+    )
+    path = isolated_env / "sessions" / f"{ketamine['id']}.json"
+    ketamine["battery"]["sessions"] = [ketamine["id"], stranger.stem]
+    path.write_text(json.dumps(ketamine))
+    before = stranger.read_bytes()
+    result = intake("--resume", ketamine["id"], lines=[""])
+    assert result.exit_code == ExitCode.ERROR
+    assert f"session {stranger.stem} does not belong to the battery" in result.stderr
+    assert "C-0099" not in result.stderr  # no client label in an error message
+    assert stranger.read_bytes() == before
+
+
 def test_q_stops_every_part(isolated_env: Path) -> None:
     typed = keys_for(BOTH, {**full_answers(), **SDS_ANSWERS})
     result = intake(*ARGS, lines=["", *typed[:3], "q"])

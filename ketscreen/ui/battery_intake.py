@@ -98,11 +98,20 @@ class BatteryFlow(IntakeFlow):
         assert link is not None
         listed = link.get("sessions")
         ids = [str(i) for i in listed] if isinstance(listed, list) else [found.id]
+        if found.id not in ids:
+            ids = [found.id]  # a link that does not list its own file: nothing to join
         sessions = [found if i == found.id else self.store.load(i, allow_path=False) for i in ids]
-        finished = [s.id for s in sessions if s.status in (Status.COMPLETED, Status.AMENDED)]
+        for session in sessions:  # a file edited by hand must not pull in another record
+            if battery_link(session) != link or session.client != found.client:
+                raise SessionError(
+                    f"session {session.id} does not belong to the battery of session "
+                    f"{found.id} (its battery field or client differs); the files were left "
+                    "unchanged"
+                )
+        finished = [s for s in sessions if s.status in (Status.COMPLETED, Status.AMENDED)]
         if finished:
             raise SessionError(
-                f"session {finished[0]} of this battery is {sessions[0].status.value}; "
+                f"session {finished[0].id} of this battery is {finished[0].status.value}; "
                 "to change answers, open each session with --amend ID --reason TEXT"
             )
         self.sessions = sessions
