@@ -1,6 +1,7 @@
 """Start-up time, as ratios of medians measured in one sitting (DESIGN.md targets).
 
-1. `ketscreen --version` against `python -c "import typer"`: target 1.5x or less.
+1. `ketscreen --version`, `ketscreen --help` and `ketscreen score --help` against
+   `python -c "import typer"`: target 1.5x or less (#15 added the help pages).
 2. The first question on screen against `python -c "import typer, rich.console, yaml"`:
    target 2x or less. Measured in a real pseudo-terminal (pexpect, from `.[test]`):
    from starting `ketscreen run` to "Question 1 of" on screen, pressing Enter on the
@@ -88,10 +89,12 @@ def main() -> None:
                 [sys.executable, "-c", "import typer"], env
             ),
             "ketscreen --version": lambda: timed([entry, "--version"], env),
+            "ketscreen --help": lambda: timed([entry, "--help"], env),
+            "ketscreen score --help": lambda: timed([entry, "score", "--help"], env),
         },
         args.runs,
     )
-    table("`--version`", version, args.runs)
+    table("`--version` and `--help`", version, args.runs)
 
     tty = {**env, "TERM": "xterm-256color"}
     tty.pop("NO_COLOR", None)
