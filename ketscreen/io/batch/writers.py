@@ -11,19 +11,21 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Row
-from ketscreen.core.model import Questionnaire
+from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Explained, Row
+from ketscreen.core.conditions import Answer
+from ketscreen.core.model import DECLINED, Questionnaire
 from ketscreen.core.safe_text import CONTROL, json_safe, visible
-from ketscreen.core.scoring import score
+from ketscreen.core.scoring import utc_now
 from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.batch.versions import VersionSet
-from ketscreen.io.fhir import bundle, response_to_fhir
+from ketscreen.io.fhir import bundle
 from ketscreen.io.fhir.common import narrative
+from ketscreen.io.fhir.response import ResponseText
 
 BEFORE_SCORES = ("respondent_id", "source", "status", "band", "lower_bound")
 AFTER_SCORES = (
@@ -207,6 +209,10 @@ class _ScoreText(dict[tuple[int | None, ...], str]):
 
 
 class _JsonWriter(Writer):
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self._explainers: dict[str, _ExplainText] = {}
+
     def record(self, row: Row) -> dict[str, Any]:
         data: dict[str, Any] = {
             "respondent_id": row.respondent_id,
@@ -224,12 +230,73 @@ class _JsonWriter(Writer):
         data["questionnaire"] = stamp[0]
         data["questionnaire_version"] = stamp[1]
         data["questionnaire_sha256"] = stamp[2]
-        if row.details is not None:
-            data.update(row.details)
         return data
 
     def dumps(self, row: Row) -> str:
-        return json_safe(json.dumps(self.record(row), ensure_ascii=False))
+        text = json.dumps(self.record(row), ensure_ascii=False)
+        if row.details is not None:
+            q = self.versions.get(row.questionnaire_version) or self.versions.default
+            explainer = self._explainers.get(q.version)
+            if explainer is None:
+                explainer = self._explainers[q.version] = _ExplainText(q)
+            text = text[:-1] + explainer.text(row.details) + "}"
+        return json_safe(text)
+
+
+class _ExplainText:
+    """The --explain keys of a record (`Result.to_dict(explain=True)`'s "answers" and
+    "contributions"), joined from each item's parts, written once per answer."""
+
+    def __init__(self, q: Questionnaire) -> None:
+        self.q = q
+        self.items = list(q.items.values())
+        self.counted_in = [[sc.id for sc in q.scores if item.id in sc.items] for item in self.items]
+        self._answers: list[dict[Answer, str]] = [{} for _ in self.items]
+        self._contributions: list[dict[Answer | None, str]] = [{} for _ in self.items]
+
+    @staticmethod
+    def _plain(answer: Answer | None) -> object:
+        return list(answer) if isinstance(answer, tuple) else answer
+
+    def answer(self, i: int, answer: Answer) -> str:
+        memo = self._answers[i]
+        text = memo.get(answer)
+        if text is None:
+            text = json.dumps({self.items[i].id: self._plain(answer)}, ensure_ascii=False)[1:-1]
+            if len(memo) < CACHE_LIMIT:
+                memo[answer] = text
+        return text
+
+    def contribution(self, i: int, answer: Answer | None) -> str:
+        """As `score()` makes it: an item that has a (given) answer counts in each
+        score it is a member of (each exists, as the item is asked)."""
+        memo = self._contributions[i]
+        text = memo.get(answer)
+        if text is None:
+            item = self.items[i]
+            given = answer is not None and answer != DECLINED
+            counted = self.counted_in[i] if given else []
+            data = {
+                "item": item.id,
+                "answer": self._plain(answer),
+                "points": item.weights.get(answer) if counted else None,  # type: ignore[arg-type]
+                "counted_in": counted,
+            }
+            text = json.dumps(data, ensure_ascii=False)
+            if len(memo) < CACHE_LIMIT:
+                memo[answer] = text
+        return text
+
+    def text(self, details: Explained) -> str:
+        answers = details.answers
+        asked = details.asked
+        given = ", ".join(
+            [self.answer(i, answers[i]) for i in details.order if answers[i] is not None]  # type: ignore[arg-type]
+        )
+        contributions = ", ".join(
+            [self.contribution(i, answers[i]) for i in range(len(answers)) if asked >> i & 1]
+        )
+        return f', "answers": {{{given}}}, "contributions": [{contributions}]'
 
 
 class JsonLinesWriter(_JsonWriter):
@@ -266,10 +333,6 @@ class FhirWriter(Writer):
     separator = '},\n{"resource": '
     single_differs = True
 
-    def __init__(self, versions: VersionSet | Questionnaire) -> None:
-        super().__init__(versions)
-        self.questionnaire = self.versions.default
-
     def header(self) -> str:
         return '{"resourceType": "Bundle", "type": "collection", "entry": [\n{"resource": '
 
@@ -282,24 +345,55 @@ class FhirWriter(Writer):
     def empty(self) -> str:
         return json.dumps(bundle([])) + "\n"
 
-    def resource(self, row: Row) -> dict[str, Any]:
+    clock: Callable[[], str] = staticmethod(utc_now)
+    """When a block is scored: each response's `authored` and `scoredAt`."""
+
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self.questionnaire = self.versions.default
+        self._texts: dict[str | None, ResponseText] = {}
+
+    @staticmethod
+    def outcome(row: Row) -> dict[str, Any]:
+        """The OperationOutcome of an invalid record."""
+        where = f"{row.source}: {row.error}"
+        issue = {"severity": "error", "code": "invalid", "diagnostics": where}
+        return {
+            "resourceType": "OperationOutcome",
+            "text": narrative([f"Not scored: {where}"]),
+            "issue": [issue],
+        }
+
+    def _text_for(self, version: str | None) -> ResponseText:
+        texts = self._texts.get(version)
+        if texts is None:
+            q = self.versions.get(version) or self.questionnaire
+            texts = self._texts[version] = ResponseText(q)
+        return texts
+
+    def text(self, row: Row, scored_at: str) -> str:
+        """One record as JSON text: its QuestionnaireResponse, built from cached parts
+        (`ResponseText`) out of the answers the scorer kept (`Row.details`)."""
         if row.status is not STATUS_OK:
-            where = f"{row.source}: {row.error}"
-            issue = {"severity": "error", "code": "invalid", "diagnostics": where}
-            return {
-                "resourceType": "OperationOutcome",
-                "text": narrative([f"Not scored: {where}"]),
-                "issue": [issue],
-            }
-        assert row.details is not None, "FHIR output needs the explained rows"
-        q = self.versions.get(row.questionnaire_version) or self.questionnaire
-        result = score(q, row.details["answers"])  # type: ignore[arg-type]
-        return response_to_fhir(q, result, respondent_id=row.respondent_id)
+            return json_safe(json.dumps(self.outcome(row), ensure_ascii=False))
+        details = row.details
+        assert details is not None, "FHIR output needs the explained rows"
+        assert row.band is not None and row.lower_bound is not None
+        return self._text_for(row.questionnaire_version).text(
+            row.respondent_id,
+            row.band,
+            row.lower_bound,
+            row.scores,
+            row.flags,
+            details.answers,
+            details.asked,
+            scored_at,
+        )
 
     def rows(self, rows: Sequence[Row]) -> str:
-        dumps = json.dumps
-        text = self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
-        return json_safe(text)
+        # Each part of the text is already `json_safe` (it escapes character by character).
+        scored_at = self.clock()
+        return self.separator.join([self.text(row, scored_at) for row in rows])
 
 
 def writer_for(
