@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketscreen import load_questionnaire, score
+from ketscreen.core.compiled import Scorer
 from ketscreen.core.conditions import Answer, Context
 from ketscreen.core.model import DECLINED, Questionnaire
 from ketscreen.core.safe_text import json_safe
@@ -159,7 +160,10 @@ def expected_explained(
 
 def check(versions: Questionnaire | VersionSet, records_: list[Record]) -> None:
     text, order = as_csv(records_, isinstance(versions, VersionSet))
-    plain = records(run(versions, text, OutputFormat.JSONL))
+    plain_text = run(versions, text, OutputFormat.JSONL)
+    for line in plain_text.splitlines():  # exactly as `json.dumps` writes the record
+        assert line == json_safe(json.dumps(json.loads(line), ensure_ascii=False))
+    plain = records(plain_text)
     assert run(versions, text, OutputFormat.FHIR) == expected_fhir(records_, plain, order)
     explained = run(versions, text, OutputFormat.JSONL, explain=True)
     assert explained.splitlines() == expected_explained(records_, plain, order)
@@ -212,3 +216,25 @@ def test_a_record_without_respondent_is_a_response_without_subject() -> None:
     resource = json.loads(run(NEW, text, OutputFormat.FHIR))
     assert resource["resourceType"] == "QuestionnaireResponse" and "subject" not in resource
     assert resource["authored"] == WHEN
+
+
+@pytest.mark.parametrize("name", QUESTIONNAIRES)
+@pytest.mark.parametrize("explain", [False, True])
+def test_json_records_joined_from_parts_equal_json_dumps(name: str, explain: bool) -> None:
+    q = QUESTIONNAIRES[name]
+    scorer = Scorer(q, explain=explain)
+    columns = [(k, i) for k, i in enumerate(range(len(scorer.items)))]
+
+    @SETTINGS
+    @given(batch([q]), st.sampled_from(IDS))
+    def run_check(records_: list[Record], source: str) -> None:
+        rows = scorer.score_rows(
+            columns,
+            [[cells[item.id] for item in scorer.items] for _, _, cells in records_],
+            [rid for rid, _, _ in records_],
+            [f"{source}:{n}" for n in range(len(records_))],
+        )
+        for writer in (writers.JsonLinesWriter(q), writers.JsonWriter(q)):
+            assert writer.texts(rows) == [writer._dumps(row) for row in rows]
+
+    run_check()

@@ -12,13 +12,14 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Explained, Row
 from ketscreen.core.conditions import Answer
-from ketscreen.core.model import DECLINED, Questionnaire
+from ketscreen.core.model import DECLINED, Item, Questionnaire
 from ketscreen.core.safe_text import CONTROL, json_safe, visible
 from ketscreen.core.scoring import utc_now
 from ketscreen.io.batch.formats import OutputFormat, assert_never
@@ -209,9 +210,18 @@ class _ScoreText(dict[tuple[int | None, ...], str]):
 
 
 class _JsonWriter(Writer):
+    """JSON records as `json.dumps(record, ensure_ascii=False)` writes them (then
+    `json_safe`). A valid record whose respondent id and source need no escape (nearly
+    all) is joined from cached parts; the others are dumped (`_dumps`)."""
+
     def __init__(self, versions: VersionSet | Questionnaire) -> None:
         super().__init__(versions)
-        self._explainers: dict[str, _ExplainText] = {}
+        self._explainers: dict[str | None, _ExplainText] = {}
+        self._parts = _JsonParts(self.score_ids)
+        self._tails = {
+            key: _json(dict(zip(AFTER_SCORES[-3:], stamp, strict=True)))[1:-1]
+            for key, stamp in self.stamps.items()
+        }
 
     def record(self, row: Row) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -232,70 +242,170 @@ class _JsonWriter(Writer):
         data["questionnaire_sha256"] = stamp[2]
         return data
 
-    def dumps(self, row: Row) -> str:
-        text = json.dumps(self.record(row), ensure_ascii=False)
+    def _explainer(self, version: str | None) -> _ExplainText:
+        explainer = self._explainers.get(version)
+        if explainer is None:
+            q = self.versions.get(version) or self.versions.default
+            explainer = self._explainers[version] = _ExplainText(q)
+        return explainer
+
+    def _dumps(self, row: Row) -> str:
+        """One record, the reference way (every row can be written so)."""
+        text = _json(self.record(row))
         if row.details is not None:
-            q = self.versions.get(row.questionnaire_version) or self.versions.default
-            explainer = self._explainers.get(q.version)
-            if explainer is None:
-                explainer = self._explainers[q.version] = _ExplainText(q)
-            text = text[:-1] + explainer.text(row.details) + "}"
-        return json_safe(text)
+            text = text[:-1] + self._explainer(row.questionnaire_version).text(row.details) + "}"
+        return text
+
+    def texts(self, rows: Sequence[Row]) -> list[str]:
+        """Each row's JSON text."""
+        # One scan of the block decides whether some id or source needs escaping.
+        plain = not _JSON_CARE.search(
+            "".join([*map(itemgetter(0), rows), *map(itemgetter(1), rows)])
+        )
+        parts = self._parts
+        heads, scores, levels, flags, missing = (
+            parts.heads,
+            parts.scores,
+            parts.levels,
+            parts.lists,
+            parts.lists,
+        )
+        tails = self._tails
+        default = tails[None]
+        out: list[str] = []
+        append = out.append
+        for r in rows:
+            if r[2] is not STATUS_OK or not plain:
+                append(self._dumps(r))
+                continue
+            text = (
+                f'{{"respondent_id": "{r[0]}", "source": "{r[1]}", {heads[r[3], r[4]]}'
+                f'{scores[r[5]]}"top_flag_level": {levels[r[6]]}, "flags": {flags[r[7]]}, '
+                f'"missing": {missing[r[8]]}, "error": null, {tails.get(r[11], default)}'
+            )
+            if r[10] is None:
+                append(text + "}")
+            else:
+                append(text + self._explainer(r[11]).text(r[10]) + "}")
+        return out
+
+
+_JSON_CARE = re.compile(r'["\\\x00-\x1f]|' + CONTROL.pattern + r"|[\ud800-\udfff]")
+"""What `json.dumps` escapes in a string, or `json_safe` after it."""
+
+
+def _json(data: object) -> str:
+    return json_safe(json.dumps(data, ensure_ascii=False))
+
+
+class _Parts(dict[Any, str]):
+    """JSON text by value, computed once per distinct value while the memo is small."""
+
+    def __init__(self, compute: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: Any) -> str:
+        text = self._compute(key)
+        if len(self) < CACHE_LIMIT:
+            self[key] = text
+        return text
+
+
+class _JsonParts:
+    """The parts of a valid record's JSON text that `_JsonWriter.texts` joins."""
+
+    def __init__(self, score_ids: Sequence[str]) -> None:
+        self.heads = _Parts(
+            lambda key: (
+                _json({"status": STATUS_OK, "band": key[0], "lower_bound": key[1]})[1:-1] + ", "
+            )
+        )
+        """`"status": "ok", "band": ..., "lower_bound": ..., ` by (band, lower bound)."""
+        self.scores = _Parts(
+            lambda values: (
+                _json(dict(zip(score_ids, values, strict=True)))[1:-1] + ", " if score_ids else ""
+            )
+        )
+        """`"<score id>": <value>, ` for every score, by the scores."""
+        self.levels = _Parts(_json)
+        self.lists = _Parts(lambda values: _json(list(values)))
 
 
 class _ExplainText:
     """The --explain keys of a record (`Result.to_dict(explain=True)`'s "answers" and
-    "contributions"), joined from each item's parts, written once per answer."""
+    "contributions"), joined from each item's parts, each written once per answer."""
 
     def __init__(self, q: Questionnaire) -> None:
         self.q = q
-        self.items = list(q.items.values())
-        self.counted_in = [[sc.id for sc in q.scores if item.id in sc.items] for item in self.items]
-        self._answers: list[dict[Answer, str]] = [{} for _ in self.items]
-        self._contributions: list[dict[Answer | None, str]] = [{} for _ in self.items]
+        items = list(q.items.values())
+        self.answers = [_Parts(partial(self._answer, item)) for item in items]
+        """`"<item>": <answer>` by answer ("" for None)."""
+        self.contributions = [
+            _Parts(
+                partial(self._contribution, item, [sc.id for sc in q.scores if item.id in sc.items])
+            )
+            for item in items
+        ]
+        """The item's contribution (when it is asked) by answer."""
+        self._getters: dict[tuple[int, ...], Callable[[Sequence[Any]], Sequence[Any]]] = {}
+        self._asked: dict[int, tuple[int, ...]] = {}
 
     @staticmethod
     def _plain(answer: Answer | None) -> object:
         return list(answer) if isinstance(answer, tuple) else answer
 
-    def answer(self, i: int, answer: Answer) -> str:
-        memo = self._answers[i]
-        text = memo.get(answer)
-        if text is None:
-            text = json.dumps({self.items[i].id: self._plain(answer)}, ensure_ascii=False)[1:-1]
-            if len(memo) < CACHE_LIMIT:
-                memo[answer] = text
-        return text
+    def _answer(self, item: Item, answer: Answer | None) -> str:
+        if answer is None:
+            return ""
+        return _json({item.id: self._plain(answer)})[1:-1]
 
-    def contribution(self, i: int, answer: Answer | None) -> str:
-        """As `score()` makes it: an item that has a (given) answer counts in each
-        score it is a member of (each exists, as the item is asked)."""
-        memo = self._contributions[i]
-        text = memo.get(answer)
-        if text is None:
-            item = self.items[i]
-            given = answer is not None and answer != DECLINED
-            counted = self.counted_in[i] if given else []
-            data = {
-                "item": item.id,
-                "answer": self._plain(answer),
-                "points": item.weights.get(answer) if counted else None,  # type: ignore[arg-type]
-                "counted_in": counted,
-            }
-            text = json.dumps(data, ensure_ascii=False)
-            if len(memo) < CACHE_LIMIT:
-                memo[answer] = text
-        return text
+    def _contribution(self, item: Item, counted_in: list[str], answer: Answer | None) -> str:
+        """As `score()` makes it: an item with a given answer (not declined) counts in
+        each score it is a member of (each exists, as the item is asked)."""
+        counted = counted_in if answer is not None and answer != DECLINED else []
+        data = {
+            "item": item.id,
+            "answer": self._plain(answer),
+            "points": item.weights.get(answer) if counted else None,  # type: ignore[arg-type]
+            "counted_in": counted,
+        }
+        return _json(data)
+
+    def _getter(self, order: tuple[int, ...]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+        getter = self._getters.get(order)
+        if getter is None:
+            getter = itemgetter(*order) if len(order) != 1 else lambda values: (values[order[0]],)
+            if len(self._getters) < 16:
+                self._getters[order] = getter
+        return getter
+
+    def _asked_items(self, asked: int) -> tuple[int, ...]:
+        items = self._asked.get(asked)
+        if items is None:
+            items = tuple(i for i in range(len(self.answers)) if asked >> i & 1)
+            if len(self._asked) < CACHE_LIMIT:
+                self._asked[asked] = items
+        return items
 
     def text(self, details: Explained) -> str:
         answers = details.answers
-        asked = details.asked
+        order = details.order
+        getitem = dict.__getitem__
         given = ", ".join(
-            [self.answer(i, answers[i]) for i in details.order if answers[i] is not None]  # type: ignore[arg-type]
+            filter(
+                None,
+                map(getitem, self._getter(order)(self.answers), self._getter(order)(answers))
+                if order
+                else (),
+            )
         )
-        contributions = ", ".join(
-            [self.contribution(i, answers[i]) for i in range(len(answers)) if asked >> i & 1]
-        )
+        asked = self._asked_items(details.asked)
+        if asked:
+            getter = self._getter(asked)
+            contributions = ", ".join(map(getitem, getter(self.contributions), getter(answers)))
+        else:
+            contributions = ""
         return f', "answers": {{{given}}}, "contributions": [{contributions}]'
 
 
@@ -303,7 +413,10 @@ class JsonLinesWriter(_JsonWriter):
     """One JSON object per line."""
 
     def rows(self, rows: Sequence[Row]) -> str:
-        return "".join(f"{self.dumps(row)}\n" for row in rows)
+        texts = self.texts(rows)
+        if texts:
+            texts.append("")
+        return "\n".join(texts)
 
 
 class JsonWriter(_JsonWriter):
@@ -315,7 +428,7 @@ class JsonWriter(_JsonWriter):
         return "[\n"
 
     def rows(self, rows: Sequence[Row]) -> str:
-        return ",\n".join(map(self.dumps, rows))
+        return ",\n".join(self.texts(rows))
 
     def footer(self, wrote_rows: bool) -> str:
         return "\n]\n" if wrote_rows else "]\n"
