@@ -623,9 +623,9 @@ class Scorer:
         """Score CSV lines that hold no quotes, each cut by one pattern match.
 
         Returns None when some line does not have `width` cells (the caller then reads
-        the lines cell by cell), and with --explain.
+        the lines cell by cell).
         """
-        if self.explain or not lines:
+        if not lines:
             return None
         plan = self._line_plan(tuple(columns), width, delimiter, respondent)
         matches = list(map(plan.pattern.fullmatch, lines))

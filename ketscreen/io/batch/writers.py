@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Explained, Row
 from ketscreen.core.conditions import Answer
@@ -329,7 +329,10 @@ class _JsonParts:
         )
         """`"<score id>": <value>, ` for every score, by the scores."""
         self.levels = _Parts(_json)
-        self.lists = _Parts(lambda values: _json(list(values)))
+        """A JSON string (or null) by value: levels, flag and item ids."""
+        self.lists = _Parts(lambda values: f"[{', '.join(map(self.levels.__getitem__, values))}]")
+        """A JSON list of ids by the ids (flags, missing items); many combinations of
+        flags are seen once only, so a miss is cheap: each id is cached."""
 
 
 class _ExplainText:
@@ -348,8 +351,7 @@ class _ExplainText:
             for item in items
         ]
         """The item's contribution (when it is asked) by answer."""
-        self._getters: dict[tuple[int, ...], Callable[[Sequence[Any]], Sequence[Any]]] = {}
-        self._asked: dict[int, tuple[int, ...]] = {}
+        self._plans: dict[tuple[tuple[int, ...], int], _ExplainPlan] = {}
 
     @staticmethod
     def _plain(answer: Answer | None) -> object:
@@ -372,41 +374,49 @@ class _ExplainText:
         }
         return _json(data)
 
-    def _getter(self, order: tuple[int, ...]) -> Callable[[Sequence[Any]], Sequence[Any]]:
-        getter = self._getters.get(order)
-        if getter is None:
-            getter = itemgetter(*order) if len(order) != 1 else lambda values: (values[order[0]],)
-            if len(self._getters) < 16:
-                self._getters[order] = getter
-        return getter
-
-    def _asked_items(self, asked: int) -> tuple[int, ...]:
-        items = self._asked.get(asked)
-        if items is None:
+    def _plan(self, order: tuple[int, ...], asked: int) -> _ExplainPlan:
+        """How to read the parts of records that give items in `order` and ask `asked`."""
+        plan = self._plans.get((order, asked))
+        if plan is None:
             items = tuple(i for i in range(len(self.answers)) if asked >> i & 1)
-            if len(self._asked) < CACHE_LIMIT:
-                self._asked[asked] = items
-        return items
+            by_order, by_asked = _getter(order), _getter(items)
+            plan = _ExplainPlan(
+                by_order,
+                tuple(by_order(self.answers)),
+                by_asked,
+                tuple(by_asked(self.contributions)),
+            )
+            if len(self._plans) < CACHE_LIMIT:
+                self._plans[order, asked] = plan
+        return plan
 
     def text(self, details: Explained) -> str:
         answers = details.answers
-        order = details.order
+        plan = self._plan(details.order, details.asked)
         getitem = dict.__getitem__
-        given = ", ".join(
-            filter(
-                None,
-                map(getitem, self._getter(order)(self.answers), self._getter(order)(answers))
-                if order
-                else (),
-            )
-        )
-        asked = self._asked_items(details.asked)
-        if asked:
-            getter = self._getter(asked)
-            contributions = ", ".join(map(getitem, getter(self.contributions), getter(answers)))
-        else:
-            contributions = ""
+        given = ", ".join(filter(None, map(getitem, plan.answers, plan.given(answers))))
+        contributions = ", ".join(map(getitem, plan.contributions, plan.asked(answers)))
         return f', "answers": {{{given}}}, "contributions": [{contributions}]'
+
+
+def _getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What `itemgetter(*positions)` gets, always as a tuple."""
+    if len(positions) == 1:
+        return lambda values: (values[positions[0]],)
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
+
+
+class _ExplainPlan(NamedTuple):
+    given: Callable[[Sequence[Any]], tuple[Any, ...]]
+    """The answers, in the record's order."""
+    answers: tuple[dict[Any, str], ...]
+    """Their parts, in that order."""
+    asked: Callable[[Sequence[Any]], tuple[Any, ...]]
+    """The answers of the asked items."""
+    contributions: tuple[dict[Any, str], ...]
+    """Their contributions' parts."""
 
 
 class JsonLinesWriter(_JsonWriter):
