@@ -13,7 +13,8 @@ and the disclaimer is the human-readable narrative.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from ketscreen.core.conditions import Answer
@@ -264,6 +265,10 @@ class ResponseText:
         self._items = {rule.id: rule.item for rule in q.flags}
         self._score_links = {score_link(sc.id): k for k, sc in enumerate(q.scores)}
         self._groups: list[dict[tuple[Answer | None, ...], str]] = [{} for _ in self._sections]
+        self._sections_getters = [
+            (section, _getter(indices), memo)
+            for (section, indices), memo in zip(self._sections, self._groups, strict=True)
+        ]
         self._texts: dict[tuple[Any, ...], str] = {}
         # The result group's items, by what decides each: (score index, value), band,
         # lower bound, top level (None: not shown), and each flag's answer.
@@ -399,9 +404,10 @@ class ResponseText:
         return text
 
     def _sections_text(self, answers: Sequence[Answer | None]) -> list[str]:
+        """The answer group of each section that has an answer, by its items' answers."""
         parts = []
-        for (section, indices), memo in zip(self._sections, self._groups, strict=True):
-            given = tuple([answers[i] for i in indices])
+        for section, get, memo in self._sections_getters:
+            given = get(answers)
             group = memo.get(given)
             if group is None:
                 found = _section_group(
@@ -455,3 +461,12 @@ def _dumps(data: object) -> str:
 def _keep(memo: dict[Any, str], key: Any, text: str) -> None:
     if len(memo) < ResponseText.LIMIT:
         memo[key] = text
+
+
+def _getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What `itemgetter(*positions)` gets, always as a tuple."""
+    if len(positions) == 1:
+        return lambda values: (values[positions[0]],)
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
