@@ -47,6 +47,32 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class Explained(NamedTuple):
+    """What --explain and FHIR output add to a valid record, as plain data the writers
+    turn into text (with cached fragments): `Result.answers` and `Result.asked`."""
+
+    answers: tuple[Answer | None, ...]
+    """The normalised answer of each item, in the questionnaire's item order (None:
+    unanswered; `declined` is an answer)."""
+    asked: int
+    """Bit i set: item i is asked (skip logic)."""
+    order: tuple[int, ...]
+    """Item indices in the order the record gave them (`Result.answers` keeps it);
+    items with no answer may be among them."""
+
+
+def explained(result: Result, index: Mapping[str, int]) -> Explained:
+    """The `Explained` of a result of `score()`; `index` maps item ids to their position."""
+    answers: list[Answer | None] = [None] * len(index)
+    for item_id, answer in result.answers.items():
+        answers[index[item_id]] = answer
+    return Explained(
+        tuple(answers),
+        sum(1 << index[item_id] for item_id in result.asked),
+        tuple(index[item_id] for item_id in result.answers),
+    )
+
+
 class Row(NamedTuple):
     """One output record: the DESIGN.md columns but the questionnaire's (which the writer
     adds). `scores` holds the questionnaire's scores in its `scores:` order; an invalid
@@ -62,8 +88,8 @@ class Row(NamedTuple):
     flags: tuple[str, ...]
     missing: tuple[str, ...]
     error: str | None
-    details: Mapping[str, object] | None = None
-    """With --explain: the normalised answers and per-item contributions."""
+    details: Explained | None = None
+    """With --explain (and for FHIR output): the normalised answers and the items asked."""
     questionnaire_version: str | None = None
     """The version that scored the record (None: the batch's default)."""
 
@@ -114,12 +140,8 @@ def answer_error_row(
 
 
 def row_from_result(
-    respondent_id: str, source: str, result: Result, *, explain: bool = False
+    respondent_id: str, source: str, result: Result, *, details: Explained | None = None
 ) -> Row:
-    details = None
-    if explain:
-        data = result.to_dict(explain=True)
-        details = {"answers": data["answers"], "contributions": data["contributions"]}
     return Row(
         respondent_id,
         source,
@@ -170,7 +192,7 @@ class _Profile:
       without one of them and without flags is `not_assessed`.
     """
 
-    __slots__ = ("bad", "flags", "keep", "need", "outcomes", "safety")
+    __slots__ = ("asked", "bad", "flags", "keep", "need", "outcomes", "safety")
 
     def __init__(
         self,
@@ -180,7 +202,10 @@ class _Profile:
         keep: int,
         outcome: Callable[[int], Outcome],
         safety: int = 0,
+        asked: int = 0,
     ) -> None:
+        self.asked = asked
+        """Bit i set: item i is asked (for --explain)."""
         self.bad = bad
         self.need = need
         self.flags = flags
@@ -205,6 +230,27 @@ class _LinePlan(NamedTuple):
     respondent: int | None
     """Index of the captured respondent id, if the file has that column."""
     constant: int
+
+
+class _Nothing(dict[str, "Answer | None"]):
+    """The answers of an item without a column: none, whatever the cell."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+_NOTHING = _Nothing()
+
+
+class _Explainer(NamedTuple):
+    """How to read the normalised answers of a row of cells (--explain)."""
+
+    cells: Callable[[Sequence[str]], Sequence[str]]
+    """The row's cell for each item, in item order (any cell for an item without one)."""
+    memos: list[dict[str, Answer | None]]
+    """Each item's normalised answer, by cell."""
+    order: tuple[int, ...]
+    """The items in column order (`Explained.order`)."""
 
 
 class Scorer:
@@ -293,6 +339,9 @@ class Scorer:
         }
 
         self._cells = [_Memo(self._packer(i)) for i in range(n)]
+        self._answers = [_Memo(self._normaliser(i)) for i in range(n)]
+        """--explain: each item's normalised answer, by cell (fast-path records only)."""
+        self._explainers: dict[tuple[tuple[int, int], ...], _Explainer] = {}
         self._profiles: _Memo[int, _Profile] = _Memo(self._profile)
         # The raised flags, as ids in result order, from three lookups of a third each
         # of the flag field (keyed by the bits in place), and the level of the lowest bit.
@@ -348,6 +397,36 @@ class Scorer:
             return value
 
         return pack
+
+    def _normaliser(self, i: int) -> Callable[[str], Answer | None]:
+        item = self.items[i]
+        table = self._spell[i]
+
+        def normal(cell: str) -> Answer | None:
+            try:
+                return normalize_answer(item, cell, table)
+            except AnswerError:  # such a record is scored by `score()` instead
+                return None
+
+        return normal
+
+    def _explainer(self, columns: tuple[tuple[int, int], ...]) -> _Explainer:
+        """How to read a row's normalised answers, in item order, from its cells."""
+        explainer = self._explainers.get(columns)
+        if explainer is not None:
+            return explainer
+        where = {i: position for position, i in columns}
+        memos: list[dict[str, Answer | None]] = [
+            self._answers[i] if i in where else _NOTHING for i in range(self._n)
+        ]
+        positions = [where.get(i, 0) for i in range(self._n)]
+        getter: Callable[[Sequence[str]], Sequence[str]] = (
+            itemgetter(*positions) if len(positions) > 1 else lambda row: (row[positions[0]],)
+        )
+        explainer = _Explainer(getter, memos, tuple(i for _, i in columns))
+        if len(self._explainers) < 16:
+            self._explainers[columns] = explainer
+        return explainer
 
     def _profile(self, key: int) -> _Profile:
         given: dict[str, Answer] = {}
@@ -408,6 +487,7 @@ class Scorer:
             keep=score_bits | asked << n,
             outcome=outcome,
             safety=asked & self._safety,
+            asked=asked,
         )
 
     def _flag_ids(self, bits: int) -> tuple[str, ...]:
@@ -526,11 +606,6 @@ class Scorer:
 
         Items without a column are unanswered. Every row has a cell at each position.
         """
-        if self.explain:
-            return [
-                self.score_one(columns, row, rid, src, column_word)
-                for row, rid, src in zip(rows, ids, sources, strict=True)
-            ]
         plan = self._plan(tuple(columns))
         parts = [map(memo, map(get, rows)) for get, memo in plan.groups]
         packed = map(sum, zip(*parts, repeat(plan.constant, len(rows)), strict=True))
@@ -548,9 +623,9 @@ class Scorer:
         """Score CSV lines that hold no quotes, each cut by one pattern match.
 
         Returns None when some line does not have `width` cells (the caller then reads
-        the lines cell by cell), and with --explain.
+        the lines cell by cell).
         """
-        if self.explain or not lines:
+        if not lines:
             return None
         plan = self._line_plan(tuple(columns), width, delimiter, respondent)
         matches = list(map(plan.pattern.fullmatch, lines))
@@ -585,6 +660,7 @@ class Scorer:
         profiles = self._profiles
         new_row = tuple.__new__  # Row(...) without the extra Python frame of its __new__
         version = self.questionnaire.version
+        explainer = self._explainer(tuple(columns)) if self.explain else None
         out: list[Row] = []
         append = out.append
         for row, value, rid, src in zip(rows, packed, ids, sources, strict=True):
@@ -600,6 +676,14 @@ class Scorer:
             level = top_level[bits & -bits]
             if level is None and value & safety != safety:
                 level = NOT_ASSESSED
+            details = None
+            if explainer is not None:
+                cells = row.split(delimiter) if isinstance(row, str) else row
+                details = Explained(
+                    tuple(map(dict.__getitem__, explainer.memos, explainer.cells(cells))),
+                    prof.asked,
+                    explainer.order,
+                )
             append(
                 new_row(
                     Row,
@@ -614,7 +698,7 @@ class Scorer:
                         first[bits & mask1] + second[bits & mask2] + third[bits & mask3],
                         missing,
                         None,
-                        None,
+                        details,
                         version,
                     ),
                 )
@@ -637,4 +721,5 @@ class Scorer:
             return answer_error_row(
                 respondent_id, source, exc, column_word, self.questionnaire.version
             )
-        return row_from_result(respondent_id, source, result, explain=self.explain)
+        details = explained(result, self.index) if self.explain else None
+        return row_from_result(respondent_id, source, result, details=details)

@@ -208,7 +208,8 @@ class Processor:
         self._noted = 0
         self._unstored: Counter[str] = Counter()
         self._verified_count = 0
-        # FHIR output writes each record's answers, which only the explained rows carry.
+        # FHIR output writes each record's answers, which only the explained rows carry
+        # (`Row.details`: kept by the compiled path, so each record is scored once).
         self._explain = explain or output is OutputFormat.FHIR
         self.scorer = Scorer(self.questionnaire, explain=self._explain)
         self._scorers = {self.questionnaire.version: self.scorer}

@@ -11,19 +11,22 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Row
-from ketscreen.core.model import Questionnaire
+from ketscreen.core.compiled import CACHE_LIMIT, STATUS_OK, Explained, Row
+from ketscreen.core.conditions import Answer
+from ketscreen.core.model import DECLINED, Item, Questionnaire
 from ketscreen.core.safe_text import CONTROL, json_safe, visible
-from ketscreen.core.scoring import score
+from ketscreen.core.scoring import utc_now
 from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.batch.versions import VersionSet
-from ketscreen.io.fhir import bundle, response_to_fhir
+from ketscreen.io.fhir import bundle
 from ketscreen.io.fhir.common import narrative
+from ketscreen.io.fhir.response import ResponseText
 
 BEFORE_SCORES = ("respondent_id", "source", "status", "band", "lower_bound")
 AFTER_SCORES = (
@@ -207,6 +210,19 @@ class _ScoreText(dict[tuple[int | None, ...], str]):
 
 
 class _JsonWriter(Writer):
+    """JSON records as `json.dumps(record, ensure_ascii=False)` writes them (then
+    `json_safe`). A valid record whose respondent id and source need no escape (nearly
+    all) is joined from cached parts; the others are dumped (`_dumps`)."""
+
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self._explainers: dict[str | None, _ExplainText] = {}
+        self._parts = _JsonParts(self.score_ids)
+        self._tails = {
+            key: _json(dict(zip(AFTER_SCORES[-3:], stamp, strict=True)))[1:-1]
+            for key, stamp in self.stamps.items()
+        }
+
     def record(self, row: Row) -> dict[str, Any]:
         data: dict[str, Any] = {
             "respondent_id": row.respondent_id,
@@ -224,19 +240,193 @@ class _JsonWriter(Writer):
         data["questionnaire"] = stamp[0]
         data["questionnaire_version"] = stamp[1]
         data["questionnaire_sha256"] = stamp[2]
-        if row.details is not None:
-            data.update(row.details)
         return data
 
-    def dumps(self, row: Row) -> str:
-        return json_safe(json.dumps(self.record(row), ensure_ascii=False))
+    def _explainer(self, version: str | None) -> _ExplainText:
+        explainer = self._explainers.get(version)
+        if explainer is None:
+            q = self.versions.get(version) or self.versions.default
+            explainer = self._explainers[version] = _ExplainText(q)
+        return explainer
+
+    def _dumps(self, row: Row) -> str:
+        """One record, the reference way (every row can be written so)."""
+        text = _json(self.record(row))
+        if row.details is not None:
+            text = text[:-1] + self._explainer(row.questionnaire_version).text(row.details) + "}"
+        return text
+
+    def texts(self, rows: Sequence[Row]) -> list[str]:
+        """Each row's JSON text."""
+        # One scan of the block decides whether some id or source needs escaping.
+        plain = not _JSON_CARE.search(
+            "".join([*map(itemgetter(0), rows), *map(itemgetter(1), rows)])
+        )
+        parts = self._parts
+        heads, scores, levels, flags, missing = (
+            parts.heads,
+            parts.scores,
+            parts.levels,
+            parts.lists,
+            parts.lists,
+        )
+        tails = self._tails
+        default = tails[None]
+        out: list[str] = []
+        append = out.append
+        for r in rows:
+            if r[2] is not STATUS_OK or not plain:
+                append(self._dumps(r))
+                continue
+            text = (
+                f'{{"respondent_id": "{r[0]}", "source": "{r[1]}", {heads[r[3], r[4]]}'
+                f'{scores[r[5]]}"top_flag_level": {levels[r[6]]}, "flags": {flags[r[7]]}, '
+                f'"missing": {missing[r[8]]}, "error": null, {tails.get(r[11], default)}'
+            )
+            if r[10] is None:
+                append(text + "}")
+            else:
+                append(text + self._explainer(r[11]).text(r[10]) + "}")
+        return out
+
+
+_JSON_CARE = re.compile(r'["\\\x00-\x1f]|' + CONTROL.pattern + r"|[\ud800-\udfff]")
+"""What `json.dumps` escapes in a string, or `json_safe` after it."""
+
+
+def _json(data: object) -> str:
+    return json_safe(json.dumps(data, ensure_ascii=False))
+
+
+class _Parts(dict[Any, str]):
+    """JSON text by value, computed once per distinct value while the memo is small."""
+
+    def __init__(self, compute: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: Any) -> str:
+        text = self._compute(key)
+        if len(self) < CACHE_LIMIT:
+            self[key] = text
+        return text
+
+
+class _JsonParts:
+    """The parts of a valid record's JSON text that `_JsonWriter.texts` joins."""
+
+    def __init__(self, score_ids: Sequence[str]) -> None:
+        self.heads = _Parts(
+            lambda key: (
+                _json({"status": STATUS_OK, "band": key[0], "lower_bound": key[1]})[1:-1] + ", "
+            )
+        )
+        """`"status": "ok", "band": ..., "lower_bound": ..., ` by (band, lower bound)."""
+        self.scores = _Parts(
+            lambda values: (
+                _json(dict(zip(score_ids, values, strict=True)))[1:-1] + ", " if score_ids else ""
+            )
+        )
+        """`"<score id>": <value>, ` for every score, by the scores."""
+        self.levels = _Parts(_json)
+        """A JSON string (or null) by value: levels, flag and item ids."""
+        self.lists = _Parts(lambda values: f"[{', '.join(map(self.levels.__getitem__, values))}]")
+        """A JSON list of ids by the ids (flags, missing items); many combinations of
+        flags are seen once only, so a miss is cheap: each id is cached."""
+
+
+class _ExplainText:
+    """The --explain keys of a record (`Result.to_dict(explain=True)`'s "answers" and
+    "contributions"), joined from each item's parts, each written once per answer."""
+
+    def __init__(self, q: Questionnaire) -> None:
+        self.q = q
+        items = list(q.items.values())
+        self.answers = [_Parts(partial(self._answer, item)) for item in items]
+        """`"<item>": <answer>` by answer ("" for None)."""
+        self.contributions = [
+            _Parts(
+                partial(self._contribution, item, [sc.id for sc in q.scores if item.id in sc.items])
+            )
+            for item in items
+        ]
+        """The item's contribution (when it is asked) by answer."""
+        self._plans: dict[tuple[tuple[int, ...], int], _ExplainPlan] = {}
+
+    @staticmethod
+    def _plain(answer: Answer | None) -> object:
+        return list(answer) if isinstance(answer, tuple) else answer
+
+    def _answer(self, item: Item, answer: Answer | None) -> str:
+        if answer is None:
+            return ""
+        return _json({item.id: self._plain(answer)})[1:-1]
+
+    def _contribution(self, item: Item, counted_in: list[str], answer: Answer | None) -> str:
+        """As `score()` makes it: an item with a given answer (not declined) counts in
+        each score it is a member of (each exists, as the item is asked)."""
+        counted = counted_in if answer is not None and answer != DECLINED else []
+        data = {
+            "item": item.id,
+            "answer": self._plain(answer),
+            "points": item.weights.get(answer) if counted else None,  # type: ignore[arg-type]
+            "counted_in": counted,
+        }
+        return _json(data)
+
+    def _plan(self, order: tuple[int, ...], asked: int) -> _ExplainPlan:
+        """How to read the parts of records that give items in `order` and ask `asked`."""
+        plan = self._plans.get((order, asked))
+        if plan is None:
+            items = tuple(i for i in range(len(self.answers)) if asked >> i & 1)
+            by_order, by_asked = _getter(order), _getter(items)
+            plan = _ExplainPlan(
+                by_order,
+                tuple(by_order(self.answers)),
+                by_asked,
+                tuple(by_asked(self.contributions)),
+            )
+            if len(self._plans) < CACHE_LIMIT:
+                self._plans[order, asked] = plan
+        return plan
+
+    def text(self, details: Explained) -> str:
+        answers = details.answers
+        plan = self._plan(details.order, details.asked)
+        getitem = dict.__getitem__
+        given = ", ".join(filter(None, map(getitem, plan.answers, plan.given(answers))))
+        contributions = ", ".join(map(getitem, plan.contributions, plan.asked(answers)))
+        return f', "answers": {{{given}}}, "contributions": [{contributions}]'
+
+
+def _getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What `itemgetter(*positions)` gets, always as a tuple."""
+    if len(positions) == 1:
+        return lambda values: (values[positions[0]],)
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
+
+
+class _ExplainPlan(NamedTuple):
+    given: Callable[[Sequence[Any]], tuple[Any, ...]]
+    """The answers, in the record's order."""
+    answers: tuple[dict[Any, str], ...]
+    """Their parts, in that order."""
+    asked: Callable[[Sequence[Any]], tuple[Any, ...]]
+    """The answers of the asked items."""
+    contributions: tuple[dict[Any, str], ...]
+    """Their contributions' parts."""
 
 
 class JsonLinesWriter(_JsonWriter):
     """One JSON object per line."""
 
     def rows(self, rows: Sequence[Row]) -> str:
-        return "".join(f"{self.dumps(row)}\n" for row in rows)
+        texts = self.texts(rows)
+        if texts:
+            texts.append("")
+        return "\n".join(texts)
 
 
 class JsonWriter(_JsonWriter):
@@ -248,7 +438,7 @@ class JsonWriter(_JsonWriter):
         return "[\n"
 
     def rows(self, rows: Sequence[Row]) -> str:
-        return ",\n".join(map(self.dumps, rows))
+        return ",\n".join(self.texts(rows))
 
     def footer(self, wrote_rows: bool) -> str:
         return "\n]\n" if wrote_rows else "]\n"
@@ -266,10 +456,6 @@ class FhirWriter(Writer):
     separator = '},\n{"resource": '
     single_differs = True
 
-    def __init__(self, versions: VersionSet | Questionnaire) -> None:
-        super().__init__(versions)
-        self.questionnaire = self.versions.default
-
     def header(self) -> str:
         return '{"resourceType": "Bundle", "type": "collection", "entry": [\n{"resource": '
 
@@ -282,24 +468,55 @@ class FhirWriter(Writer):
     def empty(self) -> str:
         return json.dumps(bundle([])) + "\n"
 
-    def resource(self, row: Row) -> dict[str, Any]:
+    clock: Callable[[], str] = staticmethod(utc_now)
+    """When a block is scored: each response's `authored` and `scoredAt`."""
+
+    def __init__(self, versions: VersionSet | Questionnaire) -> None:
+        super().__init__(versions)
+        self.questionnaire = self.versions.default
+        self._texts: dict[str | None, ResponseText] = {}
+
+    @staticmethod
+    def outcome(row: Row) -> dict[str, Any]:
+        """The OperationOutcome of an invalid record."""
+        where = f"{row.source}: {row.error}"
+        issue = {"severity": "error", "code": "invalid", "diagnostics": where}
+        return {
+            "resourceType": "OperationOutcome",
+            "text": narrative([f"Not scored: {where}"]),
+            "issue": [issue],
+        }
+
+    def _text_for(self, version: str | None) -> ResponseText:
+        texts = self._texts.get(version)
+        if texts is None:
+            q = self.versions.get(version) or self.questionnaire
+            texts = self._texts[version] = ResponseText(q)
+        return texts
+
+    def text(self, row: Row, scored_at: str) -> str:
+        """One record as JSON text: its QuestionnaireResponse, built from cached parts
+        (`ResponseText`) out of the answers the scorer kept (`Row.details`)."""
         if row.status is not STATUS_OK:
-            where = f"{row.source}: {row.error}"
-            issue = {"severity": "error", "code": "invalid", "diagnostics": where}
-            return {
-                "resourceType": "OperationOutcome",
-                "text": narrative([f"Not scored: {where}"]),
-                "issue": [issue],
-            }
-        assert row.details is not None, "FHIR output needs the explained rows"
-        q = self.versions.get(row.questionnaire_version) or self.questionnaire
-        result = score(q, row.details["answers"])  # type: ignore[arg-type]
-        return response_to_fhir(q, result, respondent_id=row.respondent_id)
+            return json_safe(json.dumps(self.outcome(row), ensure_ascii=False))
+        details = row.details
+        assert details is not None, "FHIR output needs the explained rows"
+        assert row.band is not None and row.lower_bound is not None
+        return self._text_for(row.questionnaire_version).text(
+            row.respondent_id,
+            row.band,
+            row.lower_bound,
+            row.scores,
+            row.flags,
+            details.answers,
+            details.asked,
+            scored_at,
+        )
 
     def rows(self, rows: Sequence[Row]) -> str:
-        dumps = json.dumps
-        text = self.separator.join(dumps(self.resource(row), ensure_ascii=False) for row in rows)
-        return json_safe(text)
+        # Each part of the text is already `json_safe` (it escapes character by character).
+        scored_at = self.clock()
+        return self.separator.join([self.text(row, scored_at) for row in rows])
 
 
 def writer_for(
