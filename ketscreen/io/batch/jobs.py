@@ -20,6 +20,7 @@ from operator import itemgetter
 from typing import Any
 
 from ketscreen.core.compiled import (
+    CACHE_LIMIT,
     STATUS_OK,
     Row,
     Scorer,
@@ -31,7 +32,7 @@ from ketscreen.core.compiled import (
 )
 from ketscreen.core.conditions import Answer
 from ketscreen.core.model import Questionnaire
-from ketscreen.core.normalize import normalize_answers
+from ketscreen.core.normalize import normalize_answer, normalize_answers
 from ketscreen.errors import AnswerError
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
 from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
@@ -49,6 +50,14 @@ UNDECODED = re.compile("[\udc80-\udcff]")
 """What `surrogateescape` decoding leaves for a byte that is not UTF-8."""
 _BAND = Row._fields.index("band")
 _LEVEL = Row._fields.index("top_flag_level")
+# What a JSON record's key is, for the quick road (`Processor._quick`): an item's index
+# (0 and up), or one of these.
+_RESPONDENT_KEY = -1
+_META_KEY = -2
+_VERSION_KEY = -3
+_UNKNOWN_KEY = -4
+_EXACT_KEY = -5
+"""A key only the exact road reads: `answers`, or a known name spelled otherwise."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,11 @@ class Processor:
         self.json = RecordDecoder()
         self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
         self.union = versions.union_items()
+        self._union_set = frozenset(self.union)
+        self._key_kinds: dict[str, int] = {}
+        self._blank = [""] * len(self.scorer.items)
+        self._texts: list[dict[str, str]] = [{} for _ in self.scorer.items]
+        self._lists: list[dict[tuple[object, ...], str]] = [{} for _ in self.scorer.items]
 
     def scorer_for(self, questionnaire: Questionnaire) -> Scorer:
         scorer = self._scorers.get(questionnaire.version)
@@ -488,7 +502,7 @@ class Processor:
         text, damaged = decode_records(job.data)
         records: list[tuple[str, int, object]] = []
         problems: dict[int, Row] = {}
-        loads = self.json.loads
+        loads = self.json.quick_loads
         for offset, line in enumerate(text.split("\n")):
             if not line.strip():
                 continue
@@ -513,8 +527,17 @@ class Processor:
         (else the default), then score each version's records together."""
         groups: dict[str, tuple[Questionnaire, list[tuple[int, list[str], str, str]]]] = {}
         extra: dict[int, Row] = {}
+        quick = self._quick
+        default = self.questionnaire
+        plain: list[tuple[int, list[str], str, str]] = []
         for position, (name, line, value) in enumerate(records):
             where = f"{name}:{line}"
+            read = quick(value, name, unknown)
+            if read is not None:
+                if not plain:
+                    plain = groups.setdefault(default.version, (default, []))[1]
+                plain.append((position, read[0], read[1], where))
+                continue
             rid = ""
             q = self.questionnaire
             try:
@@ -560,6 +583,113 @@ class Processor:
             )
             out.update(zip([e[0] for e in entries], scored, strict=True))
         return [out[k] for k in sorted(out)]
+
+    def _quick(
+        self, record: object, name: str, unknown: dict[str, set[str]]
+    ) -> tuple[list[str], str] | None:
+        """The cells and respondent id of a plain record of the default version, or None
+        when only the exact road (below) can read it.
+
+        Plain: every key spelled exactly as an item id, `respondent_id` or a meta key
+        (else not a known name at all), no `answers` object, no version but the
+        default's, and every answer one that normalises without an error. Each answer
+        is normalised once per item and spelling (`_texts`, `_lists`), so that the
+        cells are exactly the ones `normalize_answers` gives, at a dictionary look-up
+        each.
+        """
+        if type(record) is not dict or "answers" in record:
+            return None
+        kinds = self._key_kinds
+        texts = self._texts
+        cells = self._blank[:]
+        rid = ""
+        others: list[str] | None = None
+        for key, value in record.items():
+            kind = kinds.get(key)
+            if kind is None:
+                kind = self._key_kind(key)
+            if kind >= 0:
+                if type(value) is str:
+                    cell = texts[kind].get(value)
+                    if cell is None:
+                        cell = self._learn(kind, value, value, texts[kind])
+                elif value is None:
+                    continue
+                elif type(value) is list:
+                    try:
+                        spelled = tuple(value)
+                        cell = self._lists[kind].get(spelled)
+                    except TypeError:  # a list holding a list or an object
+                        return None
+                    if cell is None:
+                        cell = self._learn(kind, value, spelled, self._lists[kind])
+                else:
+                    return None  # numbers and true/false: rare, read exactly
+                if cell is None:
+                    return None
+                cells[kind] = cell
+            elif kind == _RESPONDENT_KEY:
+                if type(value) is str:
+                    rid = value.strip()
+                elif type(value) is int:
+                    rid = str(value)
+                elif value is not None:
+                    return None
+            elif kind == _UNKNOWN_KEY:
+                if others is None:
+                    others = []
+                others.append(key)
+            elif kind == _VERSION_KEY:
+                if (
+                    value is not None
+                    and value != ""
+                    and (
+                        type(value) is not str
+                        or self.versions.get(value.strip()) is not self.questionnaire
+                    )
+                ):
+                    return None
+            elif kind == _EXACT_KEY:
+                return None
+        if others:
+            unknown.setdefault(name, set()).update(others)
+        return cells, rid
+
+    def _key_kind(self, key: str) -> int:
+        """What a key of a JSON record is, for `_quick` (remembered)."""
+        plain = key.strip().lower() if isinstance(key, str) else None
+        if plain is None or key == "answers":
+            kind = _EXACT_KEY
+        elif plain != key:
+            known = plain in self._union_set or plain == RESPONDENT or plain in META_KEYS
+            kind = _EXACT_KEY if known else _UNKNOWN_KEY
+        elif key == RESPONDENT:
+            kind = _RESPONDENT_KEY
+        elif key == VERSION_KEY:
+            kind = _VERSION_KEY
+        elif key in META_KEYS:
+            kind = _META_KEY
+        elif key in self.scorer.index:
+            kind = self.scorer.index[key]
+        else:
+            kind = _EXACT_KEY if key in self._union_set else _UNKNOWN_KEY
+        if len(self._key_kinds) < CACHE_LIMIT:
+            self._key_kinds[key] = kind
+        return kind
+
+    def _learn(self, i: int, value: object, spelled: Any, memo: dict[Any, str]) -> str | None:
+        """The cell of one answer to item `i` (normalised as `normalize_answers` does),
+        remembered under its spelling; None when it is not a valid answer. A list is
+        remembered only when it holds text alone (a tuple with `True` equals one with 1)."""
+        try:
+            cell = _cell(normalize_answer(self.scorer.items[i], value))
+        except AnswerError:
+            return None
+        if len(memo) < CACHE_LIMIT and (
+            type(value) is not list or all(type(part) is str for part in value)
+        ):
+            memo[spelled] = cell
+        return cell
 
     def _answers(
         self,
