@@ -13,11 +13,11 @@ import gc
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ketscreen.core.compiled import (
     CACHE_LIMIT,
@@ -31,7 +31,7 @@ from ketscreen.core.compiled import (
     who,
 )
 from ketscreen.core.conditions import Answer
-from ketscreen.core.model import Questionnaire
+from ketscreen.core.model import Item, ItemType, Questionnaire
 from ketscreen.core.normalize import normalize_answer, normalize_answers
 from ketscreen.errors import AnswerError
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
@@ -188,6 +188,39 @@ def _cell(answer: Answer | None) -> str:
     return ";".join(answer) if isinstance(answer, tuple) else answer
 
 
+class _KeyPlan(NamedTuple):
+    """How `Processor._quick` reads the records that have one tuple of keys."""
+
+    scalar: Callable[[tuple[object, ...]], tuple[object, ...]]
+    """The values of single-choice items, from the record's values."""
+    tables: tuple[dict[str | None, str], ...]
+    """Their cells by spelling (`Processor._texts`), in the same order."""
+    multi: tuple[tuple[int, int], ...]
+    """(value position, item index) of multi-select items, read one by one."""
+    respondent: int | None
+    version: int | None
+    unknown: tuple[str, ...]
+    gather: Callable[[list[str]], Sequence[str]]
+    """The cells in item order from [single-choice..., multi-select..., ""]."""
+
+
+_NO_PLAN: Any = object()
+
+
+def _getter(positions: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """`itemgetter`, always giving a tuple."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
+
+
+def _multi(item: Item) -> bool:
+    return item.type is ItemType.MULTI
+
+
 class RecordProblem(Exception):
     """Why a JSON record cannot be read (internal; becomes an invalid row)."""
 
@@ -231,8 +264,9 @@ class Processor:
         self._union_set = frozenset(self.union)
         self._key_kinds: dict[str, int] = {}
         self._blank = [""] * len(self.scorer.items)
-        self._texts: list[dict[str, str]] = [{} for _ in self.scorer.items]
+        self._texts: list[dict[str | None, str]] = [{None: ""} for _ in self.scorer.items]
         self._lists: list[dict[tuple[object, ...], str]] = [{} for _ in self.scorer.items]
+        self._key_plans: dict[tuple[str, ...], _KeyPlan | None] = {}
 
     def scorer_for(self, questionnaire: Questionnaire) -> Scorer:
         scorer = self._scorers.get(questionnaire.version)
@@ -525,11 +559,11 @@ class Processor:
     ) -> list[Row]:
         """Normalise each record with the shared normaliser, with the version it names
         (else the default), then score each version's records together."""
-        groups: dict[str, tuple[Questionnaire, list[tuple[int, list[str], str, str]]]] = {}
+        groups: dict[str, tuple[Questionnaire, list[tuple[int, Sequence[str], str, str]]]] = {}
         extra: dict[int, Row] = {}
         quick = self._quick
         default = self.questionnaire
-        plain: list[tuple[int, list[str], str, str]] = []
+        plain: list[tuple[int, Sequence[str], str, str]] = []
         for position, (name, line, value) in enumerate(records):
             where = f"{name}:{line}"
             read = quick(value, name, unknown)
@@ -586,7 +620,7 @@ class Processor:
 
     def _quick(
         self, record: object, name: str, unknown: dict[str, set[str]]
-    ) -> tuple[list[str], str] | None:
+    ) -> tuple[Sequence[str], str] | None:
         """The cells and respondent id of a plain record of the default version, or None
         when only the exact road (below) can read it.
 
@@ -595,10 +629,97 @@ class Processor:
         default's, and every answer one that normalises without an error. Each answer
         is normalised once per item and spelling (`_texts`, `_lists`), so that the
         cells are exactly the ones `normalize_answers` gives, at a dictionary look-up
-        each.
+        each. Records with the same keys in the same order (most files) share a
+        `_KeyPlan`, which looks the single-choice answers up in one C-level pass.
         """
-        if type(record) is not dict or "answers" in record:
+        if type(record) is not dict:
             return None
+        keys = tuple(record)
+        plan = self._key_plans.get(keys, _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self._key_plan(keys)
+        if plan is None:
+            return None
+        values = tuple(record.values())
+        try:
+            found = list(map(dict.get, plan.tables, plan.scalar(values)))
+        except TypeError:  # a list (or an object) for a single-choice item
+            return None
+        if None in found:  # an answer not seen yet: the loop learns it (or says no)
+            return self._quick_loop(record, name, unknown)
+        for position, i in plan.multi:
+            value = values[position]
+            if type(value) is str:
+                memo: dict[Any, str] = self._texts[i]
+                spelled: Any = value
+            elif type(value) is list:
+                memo = self._lists[i]
+                spelled = tuple(value)
+            elif value is None:
+                found.append("")
+                continue
+            else:
+                return None
+            try:
+                cell = memo.get(spelled)
+            except TypeError:  # a list holding a list or an object
+                return None
+            if cell is None:
+                cell = self._learn(i, value, spelled, memo)
+                if cell is None:
+                    return None
+            found.append(cell)
+        rid = ""
+        if plan.respondent is not None:
+            value = values[plan.respondent]
+            if type(value) is str:
+                rid = value.strip()
+            elif type(value) is int:
+                rid = str(value)
+            elif value is not None:
+                return None
+        if plan.version is not None and not self._default_version(values[plan.version]):
+            return None
+        if plan.unknown:
+            unknown.setdefault(name, set()).update(plan.unknown)
+        found.append("")
+        return plan.gather(found), rid
+
+    def _default_version(self, value: object) -> bool:
+        """Whether a record's `questionnaire_version` value names the default version."""
+        if value is None or value == "":
+            return True
+        return type(value) is str and self.versions.get(value.strip()) is self.questionnaire
+
+    def _key_plan(self, keys: tuple[str, ...]) -> _KeyPlan | None:
+        """How `_quick` reads records with these keys (None: never; remembered)."""
+        kinds = [self._key_kind(key) for key in keys]
+        plan: _KeyPlan | None = None
+        if _EXACT_KEY not in kinds and "answers" not in keys:
+            items = self.scorer.items
+            scalar = [(p, i) for p, i in enumerate(kinds) if i >= 0 and not _multi(items[i])]
+            multi = tuple((p, i) for p, i in enumerate(kinds) if i >= 0 and _multi(items[i]))
+            at = {i: k for k, (_, i) in enumerate([*scalar, *multi])}
+            missing = len(scalar) + len(multi)  # the "" appended after the cells
+            plan = _KeyPlan(
+                scalar=_getter([p for p, _ in scalar]),
+                tables=tuple(self._texts[i] for _, i in scalar),
+                multi=multi,
+                respondent=kinds.index(_RESPONDENT_KEY) if _RESPONDENT_KEY in kinds else None,
+                version=kinds.index(_VERSION_KEY) if _VERSION_KEY in kinds else None,
+                unknown=tuple(
+                    k for k, kind in zip(keys, kinds, strict=True) if kind == _UNKNOWN_KEY
+                ),
+                gather=_getter([at.get(i, missing) for i in range(len(items))]),
+            )
+        if len(self._key_plans) < 64:
+            self._key_plans[keys] = plan
+        return plan
+
+    def _quick_loop(
+        self, record: dict[Any, Any], name: str, unknown: dict[str, set[str]]
+    ) -> tuple[Sequence[str], str] | None:
+        """`_quick` key by key, learning the answers it has not seen yet."""
         kinds = self._key_kinds
         texts = self._texts
         cells = self._blank[:]
@@ -640,14 +761,7 @@ class Processor:
                     others = []
                 others.append(key)
             elif kind == _VERSION_KEY:
-                if (
-                    value is not None
-                    and value != ""
-                    and (
-                        type(value) is not str
-                        or self.versions.get(value.strip()) is not self.questionnaire
-                    )
-                ):
+                if not self._default_version(value):
                     return None
             elif kind == _EXACT_KEY:
                 return None

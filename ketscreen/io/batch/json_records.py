@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Final
 
 import orjson
@@ -99,19 +100,19 @@ QUICK_LIMIT = 1 << 16
 """Records longer than this are left to the exact decoder."""
 _OBJECT_END = re.compile(r"\}(?=[ \t\r\n]*[,\]])")
 _KEY_END = re.compile(r'"[ \t\r\n]*:')
-_AFTER_QUOTE = ('" ', '"\t', '"\n', '"\r')
 _PLAIN = frozenset({str, int, bool, type(None)})
+_is_list = list.__instancecheck__
 
 
 def quick(text: str) -> object:
     """The value of `text` read by orjson, or UNSURE.
 
-    The value is used only when no key can be repeated: `text` is not an object and
-    holds none, or is one object (a flat record) with as many keys as `"` followed by
+    The value is used only when no key can be repeated: `text` is one object (a flat
+    record) with as many keys as `"` followed by
     `:` in the text (every key ends that way; more of them, inside strings, only send
-    the text to the slow road); and when no value is a float (orjson reads a long integer as one), nor a
-    list that holds one or a list. Anything orjson refuses goes the slow road too,
-    so errors are the decoder's own.
+    the text to the slow road); and when no value is a float (orjson reads a long
+    integer as one), nor a list that holds one or a list. Anything orjson refuses goes
+    the slow road too, so errors are the decoder's own.
     """
     try:
         value = orjson.loads(text)
@@ -120,7 +121,7 @@ def quick(text: str) -> object:
     if type(value) is dict:
         if text.count("{") != 1:
             return UNSURE
-        if any(mark in text for mark in _AFTER_QUOTE):
+        if '" ' in text or '"\n' in text or '"\t' in text or '"\r' in text:
             keys = len(_KEY_END.findall(text))
         else:
             keys = text.count('":')
@@ -131,13 +132,9 @@ def quick(text: str) -> object:
             return value
         if float in kinds:
             return UNSURE
-        for item in value.values():
-            if type(item) is list and not set(map(type, item)) <= _PLAIN:
-                return UNSURE
-        return value
-    # Not an object: such a record is invalid whatever its value, unless it holds an
-    # object (with a repeated key, that is the reason given).
-    return UNSURE if "{" in text else value
+        inner = set(map(type, chain.from_iterable(filter(_is_list, value.values()))))
+        return value if inner <= _PLAIN else UNSURE
+    return UNSURE  # not an object: an invalid record, rare; read exactly
 
 
 def _first_repeated(pairs: list[tuple[str, Any]]) -> str:

@@ -404,7 +404,7 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
             pass  # enough text ahead for any ordinary record
         while True:
             try:
-                value, end = decoder.raw_decode(buffer, pos)
+                value, end = decoder.quick_raw_decode(buffer, pos)
                 break
             except (ValueError, RecursionError) as exc:
                 if len(buffer) - pos < MAX_RECORD and fill():
