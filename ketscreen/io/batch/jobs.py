@@ -13,11 +13,13 @@ import gc
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
+
+import orjson
 
 from ketscreen.core.compiled import (
     CACHE_LIMIT,
@@ -39,6 +41,7 @@ from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
 from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY, VersionSet
 from ketscreen.io.batch.writers import writer_for
 from ketscreen.io.fhir import responses_from_fhir, verify_scores
+from ketscreen.io.fhir.read import FhirRecord, responses_from_entries
 
 PROBLEMS_KEPT = 10
 """Invalid records quoted per job (the summary shows the first ones)."""
@@ -113,7 +116,24 @@ class FhirJob:
     document: object
 
 
-Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob | FhirJob
+@dataclass(frozen=True)
+class FhirEntriesJob:
+    """Entries of a streamed FHIR Bundle, numbered from `first`: their JSON text (`e1,e2`),
+    which is all that crosses to a worker process, and the reader's parsed value of it
+    for this process (dropped when pickled; a worker parses the text again)."""
+
+    source: str
+    first: int
+    text: str
+    exact: bool
+    """The text must be read by `RecordDecoder` (orjson's value may differ)."""
+    parsed: list[object] | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "parsed": None}
+
+
+Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob | FhirJob | FhirEntriesJob
 
 
 @dataclass
@@ -294,9 +314,11 @@ class Processor:
                 rows = self.record_rows(job.records, unknown)
             elif isinstance(job, FhirJob):
                 rows = self.fhir_rows(job)
+            elif isinstance(job, FhirEntriesJob):
+                rows = self.fhir_entry_rows(job)
             else:
                 rows = self.session_rows(job, unknown)
-            if self.verify and not isinstance(job, FhirJob):
+            if self.verify and not isinstance(job, (FhirJob, FhirEntriesJob)):
                 rows = [_unverifiable(row) for row in rows]
             result = self.result(rows, unknown)
         result.notes, result.noted, result.unstored, result.verified = (
@@ -894,10 +916,7 @@ class Processor:
     # -- FHIR QuestionnaireResponses ------------------------------------------------------
 
     def fhir_rows(self, job: FhirJob) -> list[Row]:
-        """Map each response's answers back and score them; with `verify`, a response whose
-        stored scores disagree with the recomputed ones is invalid, naming every difference."""
-        groups: dict[str, tuple[Questionnaire, list[Any]]] = {}
-        extra: dict[int, Row] = {}
+        """A whole FHIR document (one response, or a Bundle that is not streamed)."""
         responses = responses_from_fhir(
             self.questionnaire,
             job.document,
@@ -905,6 +924,29 @@ class Processor:
             versions=self.versions.all,
             accept_unversioned=self.accept_unversioned,
         )
+        return self._response_rows(responses)
+
+    def fhir_entry_rows(self, job: FhirEntriesJob) -> list[Row]:
+        """Entries of a streamed Bundle (parsed here when the job came from another process)."""
+        entries = job.parsed
+        if entries is None:
+            whole = f"[{job.text}]"
+            entries = self.json.loads(whole) if job.exact else orjson.loads(whole)  # type: ignore[assignment]
+        responses = responses_from_entries(
+            self.questionnaire,
+            entries,  # type: ignore[arg-type]
+            job.source,
+            job.first,
+            versions=self.versions.all,
+            accept_unversioned=self.accept_unversioned,
+        )
+        return self._response_rows(responses)
+
+    def _response_rows(self, responses: Iterable[FhirRecord]) -> list[Row]:
+        """Map each response's answers back and score them; with `verify`, a response whose
+        stored scores disagree with the recomputed ones is invalid, naming every difference."""
+        groups: dict[str, tuple[Questionnaire, list[Any]]] = {}
+        extra: dict[int, Row] = {}
         for position, record in enumerate(responses):
             rid = record.respondent_id or ""
             if record.error is not None:
