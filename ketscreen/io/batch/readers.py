@@ -411,9 +411,11 @@ class _TextStream:
     def fail(self, message: str) -> InputError:
         return InputError(f"{self.label}:{self.line}: {message}")
 
-    def value(self, decode: Callable[[str, int], tuple[object, int]]) -> tuple[object, int]:
+    def value(
+        self, decode: Callable[[str, int], tuple[object, int]], what: str = "a record"
+    ) -> tuple[object, int]:
         """The JSON value at `pos` and where it ends, reading on for a long one (up to
-        MAX_RECORD characters)."""
+        MAX_RECORD characters; `what` it is, for the message when it is longer)."""
         while True:
             try:
                 with gc_paused():
@@ -421,6 +423,11 @@ class _TextStream:
             except (ValueError, RecursionError) as exc:
                 if len(self.buffer) - self.pos < MAX_RECORD and self.fill():
                     continue  # a long value: read on
+                if len(self.buffer) - self.pos >= MAX_RECORD:
+                    raise self.fail(
+                        f"{what} longer than {MAX_RECORD >> 20} MB (or not valid JSON: "
+                        f"{json_reason(exc)}); is this the right file?"
+                    ) from None
                 raise self.fail(f"not valid JSON ({json_reason(exc)})") from None
 
     def elements(self) -> Iterator[str]:
@@ -549,7 +556,7 @@ def _bundle_entries(text: _TextStream, decoder: RecordDecoder) -> Iterator[FhirE
             number += len(entries)
             text.move(end)
             continue
-        value, end = text.value(decoder.raw_decode)
+        value, end = text.value(decoder.raw_decode, f"entry {number + len(exact)}")
         _check_damage(text, end)
         if isinstance(value, Broken):
             raise InputError(f"{label}: {value.reason}")
