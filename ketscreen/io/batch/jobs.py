@@ -13,13 +13,16 @@ import gc
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from ketscreen.core.compiled import (
+    CACHE_LIMIT,
     STATUS_OK,
     Row,
     Scorer,
@@ -30,14 +33,15 @@ from ketscreen.core.compiled import (
     who,
 )
 from ketscreen.core.conditions import Answer
-from ketscreen.core.model import Questionnaire
-from ketscreen.core.normalize import normalize_answers
+from ketscreen.core.model import Item, ItemType, Questionnaire
+from ketscreen.core.normalize import normalize_answer, normalize_answers
 from ketscreen.errors import AnswerError
 from ketscreen.io.batch.formats import RESPONDENT, InputError, OutputFormat
 from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
 from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY, VersionSet
 from ketscreen.io.batch.writers import writer_for
 from ketscreen.io.fhir import responses_from_fhir, verify_scores
+from ketscreen.io.fhir.read import FhirRecord, responses_from_entries
 
 PROBLEMS_KEPT = 10
 """Invalid records quoted per job (the summary shows the first ones)."""
@@ -49,6 +53,14 @@ UNDECODED = re.compile("[\udc80-\udcff]")
 """What `surrogateescape` decoding leaves for a byte that is not UTF-8."""
 _BAND = Row._fields.index("band")
 _LEVEL = Row._fields.index("top_flag_level")
+# What a JSON record's key is, for the quick road (`Processor._quick`): an item's index
+# (0 and up), or one of these.
+_RESPONDENT_KEY = -1
+_META_KEY = -2
+_VERSION_KEY = -3
+_UNKNOWN_KEY = -4
+_EXACT_KEY = -5
+"""A key only the exact road reads: `answers`, or a known name spelled otherwise."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,24 @@ class FhirJob:
     document: object
 
 
-Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob | FhirJob
+@dataclass(frozen=True)
+class FhirEntriesJob:
+    """Entries of a streamed FHIR Bundle, numbered from `first`: their JSON text (`e1,e2`),
+    which is all that crosses to a worker process, and the reader's parsed value of it
+    for this process (dropped when pickled; a worker parses the text again)."""
+
+    source: str
+    first: int
+    text: str
+    exact: bool
+    """The text must be read by `RecordDecoder` (orjson's value may differ)."""
+    parsed: list[object] | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "parsed": None}
+
+
+Job = CsvJob | JsonLinesJob | RecordsJob | SessionsJob | FhirJob | FhirEntriesJob
 
 
 @dataclass
@@ -179,6 +208,39 @@ def _cell(answer: Answer | None) -> str:
     return ";".join(answer) if isinstance(answer, tuple) else answer
 
 
+class _KeyPlan(NamedTuple):
+    """How `Processor._quick` reads the records that have one tuple of keys."""
+
+    scalar: Callable[[tuple[object, ...]], tuple[object, ...]]
+    """The values of single-choice items, from the record's values."""
+    tables: tuple[dict[str | None, str], ...]
+    """Their cells by spelling (`Processor._texts`), in the same order."""
+    multi: tuple[tuple[int, int], ...]
+    """(value position, item index) of multi-select items, read one by one."""
+    respondent: int | None
+    version: int | None
+    unknown: tuple[str, ...]
+    gather: Callable[[list[str]], Sequence[str]]
+    """The cells in item order from [single-choice..., multi-select..., ""]."""
+
+
+_NO_PLAN: Any = object()
+
+
+def _getter(positions: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """`itemgetter`, always giving a tuple."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
+
+
+def _multi(item: Item) -> bool:
+    return item.type is ItemType.MULTI
+
+
 class RecordProblem(Exception):
     """Why a JSON record cannot be read (internal; becomes an invalid row)."""
 
@@ -220,6 +282,12 @@ class Processor:
         self.json = RecordDecoder()
         self.identity = tuple((i, i) for i in range(len(self.scorer.items)))
         self.union = versions.union_items()
+        self._union_set = frozenset(self.union)
+        self._key_kinds: dict[str, int] = {}
+        self._blank = [""] * len(self.scorer.items)
+        self._texts: list[dict[str | None, str]] = [{None: ""} for _ in self.scorer.items]
+        self._lists: list[dict[tuple[object, ...], str]] = [{} for _ in self.scorer.items]
+        self._key_plans: dict[tuple[str, ...], _KeyPlan | None] = {}
 
     def scorer_for(self, questionnaire: Questionnaire) -> Scorer:
         scorer = self._scorers.get(questionnaire.version)
@@ -247,9 +315,11 @@ class Processor:
                 rows = self.record_rows(job.records, unknown)
             elif isinstance(job, FhirJob):
                 rows = self.fhir_rows(job)
+            elif isinstance(job, FhirEntriesJob):
+                rows = self.fhir_entry_rows(job)
             else:
                 rows = self.session_rows(job, unknown)
-            if self.verify and not isinstance(job, FhirJob):
+            if self.verify and not isinstance(job, (FhirJob, FhirEntriesJob)):
                 rows = [_unverifiable(row) for row in rows]
             result = self.result(rows, unknown)
         result.notes, result.noted, result.unstored, result.verified = (
@@ -489,7 +559,7 @@ class Processor:
         text, damaged = decode_records(job.data)
         records: list[tuple[str, int, object]] = []
         problems: dict[int, Row] = {}
-        loads = self.json.loads
+        loads = self.json.quick_loads
         for offset, line in enumerate(text.split("\n")):
             if not line.strip():
                 continue
@@ -512,10 +582,19 @@ class Processor:
     ) -> list[Row]:
         """Normalise each record with the shared normaliser, with the version it names
         (else the default), then score each version's records together."""
-        groups: dict[str, tuple[Questionnaire, list[tuple[int, list[str], str, str]]]] = {}
+        groups: dict[str, tuple[Questionnaire, list[tuple[int, Sequence[str], str, str]]]] = {}
         extra: dict[int, Row] = {}
+        quick = self._quick
+        default = self.questionnaire
+        plain: list[tuple[int, Sequence[str], str, str]] = []
         for position, (name, line, value) in enumerate(records):
             where = f"{name}:{line}"
+            read = quick(value, name, unknown)
+            if read is not None:
+                if not plain:
+                    plain = groups.setdefault(default.version, (default, []))[1]
+                plain.append((position, read[0], read[1], where))
+                continue
             rid = ""
             q = self.questionnaire
             try:
@@ -561,6 +640,193 @@ class Processor:
             )
             out.update(zip([e[0] for e in entries], scored, strict=True))
         return [out[k] for k in sorted(out)]
+
+    def _quick(
+        self, record: object, name: str, unknown: dict[str, set[str]]
+    ) -> tuple[Sequence[str], str] | None:
+        """The cells and respondent id of a plain record of the default version, or None
+        when only the exact road (below) can read it.
+
+        Plain: every key spelled exactly as an item id, `respondent_id` or a meta key
+        (else not a known name at all), no `answers` object, no version but the
+        default's, and every answer one that normalises without an error. Each answer
+        is normalised once per item and spelling (`_texts`, `_lists`), so that the
+        cells are exactly the ones `normalize_answers` gives, at a dictionary look-up
+        each. Records with the same keys in the same order (most files) share a
+        `_KeyPlan`, which looks the single-choice answers up in one C-level pass.
+        """
+        if type(record) is not dict:
+            return None
+        keys = tuple(record)
+        plan = self._key_plans.get(keys, _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self._key_plan(keys)
+        if plan is None:
+            return None
+        values = tuple(record.values())
+        try:
+            found = list(map(dict.get, plan.tables, plan.scalar(values)))
+        except TypeError:  # a list (or an object) for a single-choice item
+            return None
+        if None in found:  # an answer not seen yet: the loop learns it (or says no)
+            return self._quick_loop(record, name, unknown)
+        for position, i in plan.multi:
+            value = values[position]
+            if type(value) is str:
+                memo: dict[Any, str] = self._texts[i]
+                spelled: Any = value
+            elif type(value) is list:
+                memo = self._lists[i]
+                spelled = tuple(value)
+            elif value is None:
+                found.append("")
+                continue
+            else:
+                return None
+            try:
+                cell = memo.get(spelled)
+            except TypeError:  # a list holding a list or an object
+                return None
+            if cell is None:
+                cell = self._learn(i, value, spelled, memo)
+                if cell is None:
+                    return None
+            found.append(cell)
+        rid = ""
+        if plan.respondent is not None:
+            value = values[plan.respondent]
+            if type(value) is str:
+                rid = value.strip()
+            elif type(value) is int:
+                rid = str(value)
+            elif value is not None:
+                return None
+        if plan.version is not None and not self._default_version(values[plan.version]):
+            return None
+        if plan.unknown:
+            unknown.setdefault(name, set()).update(plan.unknown)
+        found.append("")
+        return plan.gather(found), rid
+
+    def _default_version(self, value: object) -> bool:
+        """Whether a record's `questionnaire_version` value names the default version."""
+        if value is None or value == "":
+            return True
+        return type(value) is str and self.versions.get(value.strip()) is self.questionnaire
+
+    def _key_plan(self, keys: tuple[str, ...]) -> _KeyPlan | None:
+        """How `_quick` reads records with these keys (None: never; remembered)."""
+        kinds = [self._key_kind(key) for key in keys]
+        plan: _KeyPlan | None = None
+        if _EXACT_KEY not in kinds and "answers" not in keys:
+            items = self.scorer.items
+            scalar = [(p, i) for p, i in enumerate(kinds) if i >= 0 and not _multi(items[i])]
+            multi = tuple((p, i) for p, i in enumerate(kinds) if i >= 0 and _multi(items[i]))
+            at = {i: k for k, (_, i) in enumerate([*scalar, *multi])}
+            missing = len(scalar) + len(multi)  # the "" appended after the cells
+            plan = _KeyPlan(
+                scalar=_getter([p for p, _ in scalar]),
+                tables=tuple(self._texts[i] for _, i in scalar),
+                multi=multi,
+                respondent=kinds.index(_RESPONDENT_KEY) if _RESPONDENT_KEY in kinds else None,
+                version=kinds.index(_VERSION_KEY) if _VERSION_KEY in kinds else None,
+                unknown=tuple(
+                    k for k, kind in zip(keys, kinds, strict=True) if kind == _UNKNOWN_KEY
+                ),
+                gather=_getter([at.get(i, missing) for i in range(len(items))]),
+            )
+        if len(self._key_plans) < 64:
+            self._key_plans[keys] = plan
+        return plan
+
+    def _quick_loop(
+        self, record: dict[Any, Any], name: str, unknown: dict[str, set[str]]
+    ) -> tuple[Sequence[str], str] | None:
+        """`_quick` key by key, learning the answers it has not seen yet."""
+        kinds = self._key_kinds
+        texts = self._texts
+        cells = self._blank[:]
+        rid = ""
+        others: list[str] | None = None
+        for key, value in record.items():
+            kind = kinds.get(key)
+            if kind is None:
+                kind = self._key_kind(key)
+            if kind >= 0:
+                if type(value) is str:
+                    cell = texts[kind].get(value)
+                    if cell is None:
+                        cell = self._learn(kind, value, value, texts[kind])
+                elif value is None:
+                    continue
+                elif type(value) is list:
+                    try:
+                        spelled = tuple(value)
+                        cell = self._lists[kind].get(spelled)
+                    except TypeError:  # a list holding a list or an object
+                        return None
+                    if cell is None:
+                        cell = self._learn(kind, value, spelled, self._lists[kind])
+                else:
+                    return None  # numbers and true/false: rare, read exactly
+                if cell is None:
+                    return None
+                cells[kind] = cell
+            elif kind == _RESPONDENT_KEY:
+                if type(value) is str:
+                    rid = value.strip()
+                elif type(value) is int:
+                    rid = str(value)
+                elif value is not None:
+                    return None
+            elif kind == _UNKNOWN_KEY:
+                if others is None:
+                    others = []
+                others.append(key)
+            elif kind == _VERSION_KEY:
+                if not self._default_version(value):
+                    return None
+            elif kind == _EXACT_KEY:
+                return None
+        if others:
+            unknown.setdefault(name, set()).update(others)
+        return cells, rid
+
+    def _key_kind(self, key: str) -> int:
+        """What a key of a JSON record is, for `_quick` (remembered)."""
+        plain = key.strip().lower() if isinstance(key, str) else None
+        if plain is None or key == "answers":
+            kind = _EXACT_KEY
+        elif plain != key:
+            known = plain in self._union_set or plain == RESPONDENT or plain in META_KEYS
+            kind = _EXACT_KEY if known else _UNKNOWN_KEY
+        elif key == RESPONDENT:
+            kind = _RESPONDENT_KEY
+        elif key == VERSION_KEY:
+            kind = _VERSION_KEY
+        elif key in META_KEYS:
+            kind = _META_KEY
+        elif key in self.scorer.index:
+            kind = self.scorer.index[key]
+        else:
+            kind = _EXACT_KEY if key in self._union_set else _UNKNOWN_KEY
+        if len(self._key_kinds) < CACHE_LIMIT:
+            self._key_kinds[key] = kind
+        return kind
+
+    def _learn(self, i: int, value: object, spelled: Any, memo: dict[Any, str]) -> str | None:
+        """The cell of one answer to item `i` (normalised as `normalize_answers` does),
+        remembered under its spelling; None when it is not a valid answer. A list is
+        remembered only when it holds text alone (a tuple with `True` equals one with 1)."""
+        try:
+            cell = _cell(normalize_answer(self.scorer.items[i], value))
+        except AnswerError:
+            return None
+        if len(memo) < CACHE_LIMIT and (
+            type(value) is not list or all(type(part) is str for part in value)
+        ):
+            memo[spelled] = cell
+        return cell
 
     def _answers(
         self,
@@ -651,10 +917,7 @@ class Processor:
     # -- FHIR QuestionnaireResponses ------------------------------------------------------
 
     def fhir_rows(self, job: FhirJob) -> list[Row]:
-        """Map each response's answers back and score them; with `verify`, a response whose
-        stored scores disagree with the recomputed ones is invalid, naming every difference."""
-        groups: dict[str, tuple[Questionnaire, list[Any]]] = {}
-        extra: dict[int, Row] = {}
+        """A whole FHIR document (one response, or a Bundle that is not streamed)."""
         responses = responses_from_fhir(
             self.questionnaire,
             job.document,
@@ -662,6 +925,29 @@ class Processor:
             versions=self.versions.all,
             accept_unversioned=self.accept_unversioned,
         )
+        return self._response_rows(responses)
+
+    def fhir_entry_rows(self, job: FhirEntriesJob) -> list[Row]:
+        """Entries of a streamed Bundle (parsed here when the job came from another process)."""
+        entries = job.parsed
+        if entries is None:
+            whole = f"[{job.text}]"
+            entries = self.json.loads(whole) if job.exact else orjson.loads(whole)  # type: ignore[assignment]
+        responses = responses_from_entries(
+            self.questionnaire,
+            entries,  # type: ignore[arg-type]
+            job.source,
+            job.first,
+            versions=self.versions.all,
+            accept_unversioned=self.accept_unversioned,
+        )
+        return self._response_rows(responses)
+
+    def _response_rows(self, responses: Iterable[FhirRecord]) -> list[Row]:
+        """Map each response's answers back and score them; with `verify`, a response whose
+        stored scores disagree with the recomputed ones is invalid, naming every difference."""
+        groups: dict[str, tuple[Questionnaire, list[Any]]] = {}
+        extra: dict[int, Row] = {}
         for position, record in enumerate(responses):
             rid = record.respondent_id or ""
             if record.error is not None:

@@ -29,16 +29,18 @@ from ketscreen.io.batch.jobs import (
     UNDECODED,
     CsvJob,
     CsvPlan,
+    FhirEntriesJob,
     FhirJob,
     Job,
     JsonLinesJob,
     RecordsJob,
     SessionsJob,
     decode,
+    gc_paused,
 )
-from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason
+from ketscreen.io.batch.json_records import Broken, RecordDecoder, json_reason, quick_array
 from ketscreen.io.batch.versions import META_KEYS, VERSION_KEY
-from ketscreen.io.fhir import is_fhir
+from ketscreen.io.fhir import FhirError, is_fhir
 
 BLOCK = 1 << 20
 """Bytes read at a time; also about the size of one job."""
@@ -52,6 +54,14 @@ _CANDIDATES = (",", "\t", ";", "|")
 _SESSION_TAG = "ketscreen-session/"
 _SPACE = re.compile(r"[ \t\r\n]*")
 _FHIR_START = re.compile(rb'\{\s*"resourceType"\s*:')
+_BUNDLE_START = re.compile(rb'\{\s*"resourceType"\s*:\s*"Bundle"\s*[,}]')
+_ENTRY_END = re.compile(
+    r'\}(?=[ \t\r\n]*,[ \t\r\n]*\{[ \t\r\n]*"(?:fullUrl|link|resource|search|request|response)"'
+    r"[ \t\r\n]*:)"
+)
+"""The end of a Bundle entry that another entry follows (its keys are FHIR's)."""
+ENTRIES_PER_JOB = 200
+"""Entries of a Bundle read one at a time (the exact road) that make one job."""
 
 Warn = Callable[[str], None]
 Advance = Callable[[int], None]
@@ -310,6 +320,11 @@ def _json_document(source: Source, stream: BinaryIO, advance: Advance) -> Iterat
             )
         yield from _json_array(source, stream, advance)
         return
+    if source.format is not InputFormat.SESSION and _BUNDLE_START.match(
+        head.removeprefix(BOM).lstrip()
+    ):
+        yield from _fhir_bundle(source, stream, advance)
+        return
     data = stream.read(MAX_RECORD + 1)
     advance(len(data))
     if len(data) > MAX_RECORD:
@@ -336,6 +351,104 @@ def _json_document(source: Source, stream: BinaryIO, advance: Advance) -> Iterat
         yield RecordsJob(((source.label, 1, value),))
 
 
+class _TextStream:
+    """A JSON text read block by block: a window of decoded text (`buffer`, from `pos`),
+    the line `pos` is on, and whether some bytes were not UTF-8 (kept as lone
+    surrogates, so that only what holds them is refused)."""
+
+    def __init__(self, source: Source, stream: BinaryIO, advance: Advance) -> None:
+        self.label = source.label
+        self.stream = stream
+        self.advance = advance
+        self.buffer = ""
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+        self.start = True
+        self.damaged = False
+        self.fill()
+
+    def fill(self) -> bool:
+        """Read one more block; False at the end of the input."""
+        if self.eof:
+            return False
+        data = _read(self.stream, self.advance, self.start)
+        self.start = False
+        if not data:
+            self.eof = True
+            return False
+        data += self.stream.read(_cut_short(data))  # do not cut a character in two
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", "surrogateescape")
+            self.damaged = True
+        self.buffer = self.buffer[self.pos :] + text
+        self.pos = 0
+        return True
+
+    def ahead(self, size: int) -> None:
+        """Read on until `size` characters are ahead of `pos`, or the input ends."""
+        while len(self.buffer) - self.pos < size and self.fill():
+            pass
+
+    def skip_space(self) -> str:
+        """Move past whitespace (counting lines); the next character, or "" at the end."""
+        while True:
+            end = _SPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]
+            self.line += self.buffer.count("\n", self.pos, end)
+            self.pos = end
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self.fill():
+                return ""
+
+    def move(self, end: int) -> None:
+        """Move `pos` to `end`, counting lines."""
+        self.line += self.buffer.count("\n", self.pos, end)
+        self.pos = end
+
+    def fail(self, message: str) -> InputError:
+        return InputError(f"{self.label}:{self.line}: {message}")
+
+    def value(
+        self, decode: Callable[[str, int], tuple[object, int]], what: str = "a record"
+    ) -> tuple[object, int]:
+        """The JSON value at `pos` and where it ends, reading on for a long one (up to
+        MAX_RECORD characters; `what` it is, for the message when it is longer)."""
+        while True:
+            try:
+                with gc_paused():
+                    return decode(self.buffer, self.pos)
+            except (ValueError, RecursionError) as exc:
+                if len(self.buffer) - self.pos < MAX_RECORD and self.fill():
+                    continue  # a long value: read on
+                if len(self.buffer) - self.pos >= MAX_RECORD:
+                    raise self.fail(
+                        f"{what} longer than {MAX_RECORD >> 20} MB (or not valid JSON: "
+                        f"{json_reason(exc)}); is this the right file?"
+                    ) from None
+                raise self.fail(f"not valid JSON ({json_reason(exc)})") from None
+
+    def elements(self) -> Iterator[str]:
+        """Step through a JSON array from its `[`: stop before each element (returning
+        its first character), then after the `]`. The caller moves past each element."""
+        self.pos += 1
+        first = True
+        while True:
+            char = self.skip_space()
+            if char == "]":
+                self.pos += 1
+                return
+            if not first:
+                if char != ",":
+                    raise self.fail("expected ',' or ']' between records")
+                self.pos += 1
+                char = self.skip_space()
+            first = False
+            yield char
+
+
 def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[RecordsJob]:
     """Stream the elements of a top-level JSON array, with the line each starts on.
 
@@ -343,86 +456,152 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
     an invalid record; the others are read on."""
     decoder = RecordDecoder()
     label = source.label
-    buffer = ""
-    pos = 0
-    line = 1
-    eof = False
-    start = True
-    damaged = False
-
-    def fill() -> bool:
-        nonlocal buffer, pos, eof, start, damaged
-        if eof:
-            return False
-        data = _read(stream, advance, start)
-        start = False
-        if not data:
-            eof = True
-            return False
-        data += stream.read(_cut_short(data))  # do not cut a character in two
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("utf-8", "surrogateescape")
-            damaged = True
-        buffer = buffer[pos:] + text
-        pos = 0
-        return True
-
-    def skip_space() -> str:
-        """Move past whitespace (counting lines); the next character, or "" at the end."""
-        nonlocal pos, line
-        while True:
-            end = _SPACE.match(buffer, pos).end()  # type: ignore[union-attr]
-            line += buffer.count("\n", pos, end)
-            pos = end
-            if pos < len(buffer):
-                return buffer[pos]
-            if not fill():
-                return ""
-
-    def fail(message: str) -> InputError:
-        return InputError(f"{label}:{line}: {message}")
-
-    fill()
-    if skip_space() != "[":
-        raise fail("expected a JSON array of records")
-    pos += 1
+    text = _TextStream(source, stream, advance)
+    if text.skip_space() != "[":
+        raise text.fail("expected a JSON array of records")
     batch: list[tuple[str, int, object]] = []
-    first = True
-    while True:
-        char = skip_space()
-        if char == "]":
-            pos += 1
-            break
-        if not first:
-            if char != ",":
-                raise fail("expected ',' or ']' between records")
-            pos += 1
-            skip_space()
-        while len(buffer) - pos < BLOCK and fill():
-            pass  # enough text ahead for any ordinary record
-        while True:
-            try:
-                value, end = decoder.raw_decode(buffer, pos)
-                break
-            except (ValueError, RecursionError) as exc:
-                if len(buffer) - pos < MAX_RECORD and fill():
-                    continue  # a long record: read on
-                raise fail(f"not valid JSON ({json_reason(exc)})") from None
-        if damaged and UNDECODED.search(buffer, pos, end):
+    for _ in text.elements():
+        text.ahead(BLOCK)  # enough text ahead for any ordinary record
+        value, end = text.value(decoder.quick_raw_decode)
+        if text.damaged and UNDECODED.search(text.buffer, text.pos, end):
             value = Broken(f"the record {NOT_UTF8}")
-        batch.append((label, line, value))
-        line += buffer.count("\n", pos, end)
-        pos = end
-        first = False
+        batch.append((label, text.line, value))
+        text.move(end)
         if len(batch) >= RECORDS_PER_JOB:
             yield RecordsJob(tuple(batch))
             batch = []
-    if skip_space():
-        raise fail("unexpected text after the end of the JSON array")
+    if text.skip_space():
+        raise text.fail("unexpected text after the end of the JSON array")
     if batch:
         yield RecordsJob(tuple(batch))
+
+
+def _fhir_bundle(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[Job]:
+    """Stream a FHIR Bundle (one that starts with its resourceType): its entries, a block
+    of them at a time, so that no Bundle is too large and memory stays flat.
+
+    The other members are read and left, as the whole-document reader leaves them. A
+    repeated key, an overlong number or bytes that are not UTF-8 anywhere stop the
+    input, as they do for a whole document; an entry longer than MAX_RECORD as well.
+    """
+    decoder = RecordDecoder()
+    label = source.label
+    text = _TextStream(source, stream, advance)
+    text.skip_space()
+    text.pos += 1  # the "{" that _BUNDLE_START saw
+    seen: set[str] = set()
+    first = True
+    while True:
+        char = text.skip_space()
+        if char == "}":
+            text.pos += 1
+            break
+        if not first:
+            if char != ",":
+                raise _not_json(text, "expected ',' or '}' after a member of the Bundle")
+            text.pos += 1
+            char = text.skip_space()
+        first = False
+        if char != '"':
+            raise _not_json(text, "expected the name of a member of the Bundle")
+        key, end = text.value(decoder.raw_decode)
+        text.move(end)
+        if text.skip_space() != ":":
+            raise _not_json(text, "expected ':' after a name")
+        text.pos += 1
+        char = text.skip_space()
+        assert isinstance(key, str)
+        if key in seen:
+            raise InputError(f"{label}: the key {field_name(key)} appears twice; keep one")
+        seen.add(key)
+        if key == "entry" and char == "[":
+            yield from _bundle_entries(text, decoder)
+            continue
+        text.ahead(BLOCK)
+        value, end = text.value(decoder.raw_decode)
+        _check_damage(text, end)
+        if isinstance(value, Broken):
+            raise InputError(f"{label}: {value.reason}")
+        if key == "entry":
+            raise FhirError(f"{label}: Bundle.entry must be a list")
+        text.move(end)
+    if text.skip_space():
+        raise _not_json(text, "unexpected text after the end of the Bundle")
+
+
+def _bundle_entries(text: _TextStream, decoder: RecordDecoder) -> Iterator[FhirEntriesJob]:
+    """The entries of `Bundle.entry`: a block of whole entries at a time, read by orjson
+    when that is provably exact (`quick_array`), else entry by entry by `RecordDecoder`."""
+    label = text.label
+    number = 1
+    exact: list[str] = []
+    values: list[object] = []
+
+    def flush() -> Iterator[FhirEntriesJob]:
+        nonlocal number
+        if exact:
+            yield FhirEntriesJob(label, number, ",".join(exact), True, list(values))
+            number += len(exact)
+            exact.clear()
+            values.clear()
+
+    for _ in text.elements():
+        text.ahead(BLOCK)
+        block = _entry_block(text)
+        if block is not None:
+            yield from flush()
+            entries, end = block
+            _check_damage(text, end)
+            yield FhirEntriesJob(label, number, text.buffer[text.pos : end], False, entries)
+            number += len(entries)
+            text.move(end)
+            continue
+        value, end = text.value(decoder.raw_decode, f"entry {number + len(exact)}")
+        _check_damage(text, end)
+        if isinstance(value, Broken):
+            raise InputError(f"{label}: {value.reason}")
+        exact.append(text.buffer[text.pos : end])
+        values.append(value)
+        text.move(end)
+        if len(exact) >= ENTRIES_PER_JOB:
+            yield from flush()
+    yield from flush()
+
+
+def _entry_block(text: _TextStream) -> tuple[list[object], int] | None:
+    """Whole entries from `pos` up to the last entry end in the text read (orjson's
+    value of them, and where they end), or None when that is not sure to be exact.
+
+    A candidate end may lie inside a string; then the text up to it is not JSON and
+    orjson says so. When orjson reads it as a list of values, they are the entries."""
+    buffer, pos = text.buffer, text.pos
+    if not buffer.startswith("{", pos):
+        return None
+    window = max(pos, len(buffer) - (1 << 16))
+    ends = list(_ENTRY_END.finditer(buffer, window))
+    if not ends and window > pos:
+        ends = list(_ENTRY_END.finditer(buffer, pos))
+    if not ends:
+        return None
+    end = ends[-1].end()
+    if end - pos > MAX_RECORD:
+        return None
+    with gc_paused():  # many objects, no cycles: collecting would double the time
+        entries = quick_array(buffer[pos:end])
+    return None if entries is None else (entries, end)
+
+
+def _check_damage(text: _TextStream, end: int) -> None:
+    """Stop at bytes that are not UTF-8 (a whole FHIR document must be UTF-8)."""
+    if text.damaged:
+        found = UNDECODED.search(text.buffer, text.pos, end)
+        if found is not None:
+            line = text.line + text.buffer.count("\n", text.pos, found.start())
+            raise InputError(f"{text.label}:{line}: {NOT_UTF8}")
+
+
+def _not_json(text: _TextStream, why: str) -> InputError:
+    return InputError(f"{text.label}: not valid JSON at line {text.line} ({why})")
 
 
 def _cut_short(data: bytes) -> int:

@@ -18,8 +18,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ketscreen.core.compiled import field_name
+from ketscreen.core.conditions import Answer
 from ketscreen.core.model import DECLINED, Item, ItemType, Questionnaire
-from ketscreen.core.normalize import Answers, normalize_answers
+from ketscreen.core.normalize import Answers, normalize_answer
 from ketscreen.core.scoring import Result
 from ketscreen.errors import KetscreenError, quote_value
 from ketscreen.io.fhir.common import (
@@ -97,7 +98,23 @@ def responses_from_fhir(
     entries = data.get("entry", [])
     if not isinstance(entries, list):
         raise FhirError(f"{source}: Bundle.entry must be a list")
-    for number, entry in enumerate(entries, start=1):
+    yield from responses_from_entries(
+        q, entries, source, 1, versions=versions, accept_unversioned=accept_unversioned
+    )
+
+
+def responses_from_entries(
+    q: Questionnaire,
+    entries: Sequence[object],
+    source: str,
+    first: int,
+    *,
+    versions: Sequence[Questionnaire] = (),
+    accept_unversioned: bool = False,
+) -> Iterator[FhirRecord]:
+    """The responses of some entries of a Bundle (numbered from `first`): a streamed
+    Bundle is read a block of entries at a time."""
+    for number, entry in enumerate(entries, start=first):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         yield _record(
             _version_for(q, versions, resource),
@@ -160,18 +177,90 @@ def read_response(
     What is read in a way the response does not state exactly (declined chosen with
     other answers) is added to `warnings`.
     """
-    if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        shown = _quoted(kind) if kind else "not a FHIR resource"
-        raise FhirError(f"is {shown}, not a QuestionnaireResponse")
-    _check_canonical(q, resource.get("questionnaire"), accept_unversioned)
-    if resource.get("status") == "entered-in-error":
-        raise FhirError("status is entered-in-error: this response was withdrawn; not scored")
-    reader = _Reader(q)
-    reader.walk(resource.get("item", []), "item")
-    if warnings is not None:
-        warnings.extend(reader.warnings)
-    return normalize_answers(q, reader.raw), reader.stored
+    return _tables(q).read(resource, accept_unversioned, warnings)
+
+
+CACHE_LIMIT = 4096
+"""Entries remembered per table of `_Tables` (more are computed each time)."""
+
+
+class _Tables:
+    """What reading responses to one questionnaire needs, built once, and what it has
+    read: the answers of an item as codings and their normalised answer, and the
+    canonicals that passed. Many responses (a Bundle) then cost look-ups, not work;
+    what fails is never remembered, so its error is raised each time as before."""
+
+    def __init__(self, q: Questionnaire) -> None:
+        self.q = q
+        self.groups = frozenset({RESULT_GROUP, *(section_link(s.id) for s in q.sections)})
+        self.system = answer_system(q)
+        self.scores = {score_link(sc.id): sc.id for sc in q.scores}
+        self.answers: dict[tuple[object, ...], tuple[object, str | None]] = {}
+        self.normal: dict[tuple[object, ...], Answer | None] = {}
+        self.canonicals: set[tuple[str, bool]] = set()
+
+    def read(
+        self, resource: object, accept_unversioned: bool, warnings: list[str] | None
+    ) -> tuple[Answers, dict[str, Any]]:
+        q = self.q
+        if (
+            not isinstance(resource, dict)
+            or resource.get("resourceType") != "QuestionnaireResponse"
+        ):
+            kind = resource.get("resourceType") if isinstance(resource, dict) else None
+            shown = _quoted(kind) if kind else "not a FHIR resource"
+            raise FhirError(f"is {shown}, not a QuestionnaireResponse")
+        value = resource.get("questionnaire")
+        if type(value) is not str or (value, accept_unversioned) not in self.canonicals:
+            _check_canonical(q, value, accept_unversioned)
+            if len(self.canonicals) < CACHE_LIMIT:
+                self.canonicals.add((value, accept_unversioned))  # type: ignore[arg-type]
+        if resource.get("status") == "entered-in-error":
+            raise FhirError("status is entered-in-error: this response was withdrawn; not scored")
+        reader = _Reader(q, self)
+        reader.walk(resource.get("item", []), "item")
+        if warnings is not None:
+            warnings.extend(reader.warnings)
+        return self.normalize(reader.raw), reader.stored
+
+    def normalize(self, raw: dict[str, object]) -> Answers:
+        """`normalize_answers(q, raw)` for the answers a walk read (keys are item ids,
+        each once), each distinct answer of an item normalised once."""
+        items = self.q.items
+        memo = self.normal
+        result: Answers = {}
+        for link, value in raw.items():
+            if type(value) is str:
+                key: tuple[object, ...] = (link, value)
+            elif type(value) is list and all(type(part) is str for part in value):
+                key = (link, tuple(value))  # a tuple never equals a text
+            else:  # true/false, nothing, or odd values: not remembered
+                answer = normalize_answer(items[link], value)
+                if answer is not None:
+                    result[link] = answer
+                continue
+            answer = memo.get(key, _UNSEEN)
+            if answer is _UNSEEN:
+                answer = normalize_answer(items[link], value)
+                if len(memo) < CACHE_LIMIT:
+                    memo[key] = answer
+            if answer is not None:
+                result[link] = answer
+        return result
+
+
+_TABLES: dict[int, _Tables] = {}
+_UNSEEN: Any = object()
+
+
+def _tables(q: Questionnaire) -> _Tables:
+    """The tables of `q` (by identity: a questionnaire is not changed once loaded)."""
+    tables = _TABLES.get(id(q))
+    if tables is None or tables.q is not q:
+        if len(_TABLES) >= 16:
+            _TABLES.clear()
+        tables = _TABLES[id(q)] = _Tables(q)
+    return tables
 
 
 def _check_canonical(q: Questionnaire, value: object, accept_unversioned: bool) -> None:
@@ -195,14 +284,17 @@ def _check_canonical(q: Questionnaire, value: object, accept_unversioned: bool) 
 
 
 class _Reader:
-    def __init__(self, q: Questionnaire) -> None:
+    """One walk through a response's items (the shared `_Tables` remember answers)."""
+
+    def __init__(self, q: Questionnaire, tables: _Tables) -> None:
         self.q = q
+        self.tables = tables
         self.raw: dict[str, object] = {}
         self.stored: dict[str, Any] = {}
         self.seen: set[str] = set()
-        self.groups = {RESULT_GROUP, *(section_link(s.id) for s in q.sections)}
-        self.system = answer_system(q)
-        self.scores = {score_link(sc.id): sc.id for sc in q.scores}
+        self.groups = tables.groups
+        self.system = tables.system
+        self.scores = tables.scores
         self.warnings: list[str] = []
 
     def walk(self, items: object, where: str) -> None:
@@ -230,12 +322,35 @@ class _Reader:
                     f"unknown linkId {_quoted(link)}: not an item of questionnaire {self.q.id} "
                     f"{self.q.version}"
                 )
-            self.walk(entry.get("item", []), shown)
+            if "item" in entry:
+                self.walk(entry["item"], shown)
             for answer in answers:
                 if isinstance(answer, dict) and "item" in answer:
                     self.walk(answer["item"], shown)
 
     def _answer(self, item: Item, answers: list[Any]) -> object:
+        """What the answers to `item` read as, remembered by their codings: that is all
+        the reading looks at when every answer is a valueCoding."""
+        try:
+            key = (
+                item.id,
+                *[(a["valueCoding"]["system"], a["valueCoding"]["code"]) for a in answers],
+            )
+            hit = self.tables.answers.get(key)
+        except (TypeError, KeyError):  # not all codings (or odd ones): read them each time
+            return self._read_answer(item, answers)
+        if hit is None:
+            count = len(self.warnings)
+            value = self._read_answer(item, answers)
+            warning = self.warnings[count] if len(self.warnings) > count else None
+            hit = (value, warning)
+            if len(self.tables.answers) < CACHE_LIMIT:
+                self.tables.answers[key] = hit
+        elif hit[1] is not None:
+            self.warnings.append(hit[1])
+        return hit[0]
+
+    def _read_answer(self, item: Item, answers: list[Any]) -> object:
         values = [self._value(item, answer) for answer in answers]
         if item.type is ItemType.MULTI and DECLINED in values and len(set(values)) > 1:
             # A form filler without `optionExclusive` (LHC-Forms) lets a person tick

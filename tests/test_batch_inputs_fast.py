@@ -1,0 +1,330 @@
+"""The quick roads for JSON, FHIR and session input give exactly what the exact ones give.
+
+JSON records are read with orjson and plain records go straight to the compiled scorer;
+these tests compare that, record by record, with the same batch read the exact way (the
+stdlib decoder and `normalize_answers` per record), on records chosen to be awkward.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import pickle
+import random
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ketscreen import load_questionnaire, score
+from ketscreen.core.model import ItemType, Questionnaire
+from ketscreen.errors import KetscreenError
+from ketscreen.io.batch import jobs, json_records, readers
+from ketscreen.io.batch.formats import InputFormat, OutputFormat
+from ketscreen.io.batch.json_records import UNSURE, RecordDecoder, quick
+from ketscreen.io.fhir import bundle, response_to_fhir
+from tests.batch_helpers import records, run_text
+
+Q = load_questionnaire()
+
+AWKWARD = [
+    '{"respondent_id": "a1", "use_12m": "yes", "freq_3m": "weekly", "self_harm": "no"}',
+    '{"respondent_id":"a2","use_12m":"YES ","freq_3m":" Weekly","routes":["snort","snort"]}',
+    '{"respondent_id":"a3","use_12m":"yes","routes":"snort;inject","craving":true}',
+    '{"respondent_id":"a4","use_12m":"yes","use_12m":"no"}',
+    '{"respondent_id" :"a5","use_12m" :"yes","use_12m" :"no","note":"\\":"}',
+    '{"respondent_id":"a6","use_12m":"yes","freq_3m":123456789012345678901234567890}',
+    '{"respondent_id":12345678901234567890123,"use_12m":"yes"}',
+    '{"respondent_id":17,"use_12m":"no"}',
+    '{"respondent_id":true,"use_12m":"no"}',
+    '{"Respondent_ID":"a7","USE_12M":"yes","use_12m":"no"}',
+    '{"respondent_id":"a8","answers":{"use_12m":"yes","use_12m":"no"}}',
+    '{"respondent_id":"a9","answers":{"use_12m":"yes"},"freq_3m":"weekly"}',
+    '{"respondent_id":"b1","use_12m":"yes","questionnaire_version":"9.9"}',
+    '{"respondent_id":"b2","use_12m":"yes","questionnaire_version":""}',
+    '{"respondent_id":"b3","use_12m":"yes","questionnaire_version":3}',
+    '{"respondent_id":"b4","use_12m":"maybe","freq_3m":"wekly"}',
+    '{"respondent_id":"b5","use_12m":"yes","routes":[["snort"]],"shoe_size":44}',
+    '{"respondent_id":"b6","use_12m":"yes","routes":[1.5],"colour":{"a":1,"a":2}}',
+    '{"respondent_id":"b7","use_12m":"yes","routes":["snort",null],"freq_3m":null}',
+    '{"respondent_id":"b8","use_12m":1,"freq_3m":"daily","tolerance":0}',
+    '{"respondent_id":"b9","use_12m":"yes","freq_3m":1e400}',
+    '{"respondent_id":"c1","use_12m":"yes","freq_3m":NaN}',
+    '{"respondent_id":"c2","use_12m":"yes","freq_3m":"\\ud800"}',
+    '[{"respondent_id":"c3"}]',
+    '"just text"',
+    "12345678901234567890123456789",
+    '{"respondent_id":"c4","use_12m":"yes","self_harm":"past_month","routes":[]}',
+    '{"respondent_id":"c5","shoe size":"44","use_12m":"yes","questionnaire_sha256":"x"}',
+]
+
+
+def test_quick_gives_the_exact_decoders_value_or_steps_aside() -> None:
+    exact = RecordDecoder()
+    for line in AWKWARD:
+        value = quick(line)
+        if value is UNSURE:
+            continue
+        assert value == exact.loads(line), line
+        assert json.dumps(value) == json.dumps(exact.loads(line)), line  # types too
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"a":1,"a":2}',
+        '{"a" :1,"a" :2,"b":"\\":"}',  # spaces hide a key from a naive count of '":'
+        '{"a":1,\n"a":2}',
+        '{"a":{"b":1,"b":2}}',
+        '[{"a":1,"a":2}]',
+    ],
+)
+def test_a_text_that_could_repeat_a_key_goes_to_the_exact_decoder(line: str) -> None:
+    assert quick(line) is UNSURE
+    assert "appears twice" in str(RecordDecoder().quick_loads(line))
+
+
+def _exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read every record the exact way (the stdlib decoder, `normalize_answers`)."""
+    monkeypatch.setattr(json_records, "quick", lambda text: UNSURE)
+    monkeypatch.setattr(jobs.Processor, "_quick", lambda self, record, name, unknown: None)
+
+
+def _both(
+    monkeypatch: pytest.MonkeyPatch, data: str, fmt: InputFormat, q: Questionnaire = Q
+) -> Iterator[tuple[str, list[str]]]:
+    warnings: list[str] = []
+    yield run_text(q, data, fmt, warnings=warnings)[0], warnings
+    with monkeypatch.context() as patch:
+        _exact_only(patch)
+        warnings = []
+        yield run_text(q, data, fmt, warnings=warnings)[0], warnings
+
+
+def test_json_lines_read_quickly_are_the_same_rows_and_warnings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = "\n".join(AWKWARD * 3) + "\n"
+    (quick_out, quick_warn), (exact_out, exact_warn) = _both(monkeypatch, data, InputFormat.JSONL)
+    assert quick_out == exact_out
+    assert quick_warn == exact_warn
+    rows = records(quick_out)
+    assert len(rows) == 3 * len(AWKWARD)
+    assert "appears twice" in rows[3]["error"] and "appears twice" in rows[4]["error"]
+    assert [row["status"] for row in rows[:3]] == ["ok", "ok", "ok"]
+    assert any("'shoe size'" in warning for warning in quick_warn)
+
+
+def test_a_json_array_read_quickly_is_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    usable = [line for line in AWKWARD if "NaN" not in line]  # NaN: not JSON, stops the file
+    data = "[\n" + ",\n".join(usable * 2) + "\n]\n"
+    (quick_out, quick_warn), (exact_out, exact_warn) = _both(monkeypatch, data, InputFormat.JSON)
+    assert quick_out == exact_out
+    assert quick_warn == exact_warn
+    assert [r["source"] for r in records(quick_out)][:3] == ["stdin:2", "stdin:3", "stdin:4"]
+
+
+def test_the_same_spelling_is_normalised_once_per_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+    real = jobs.normalize_answer
+
+    def counting(item: object, value: object, table: object = None) -> object:
+        calls.append(value)
+        return real(item, value, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "normalize_answer", counting)
+    line = '{"respondent_id":"r%d","use_12m":"yes","freq_3m":"weekly","routes":["snort"]}'
+    data = "\n".join(line % n for n in range(500)) + "\n"
+    out, _ = run_text(Q, data, InputFormat.JSONL)
+    assert len(records(out)) == 500
+    assert len(calls) == 3  # once per item, not once per record
+
+
+# -- FHIR Bundles, streamed ----------------------------------------------------------------
+
+
+def _answers(n: int, q: Questionnaire = Q) -> dict[str, object]:
+    """Full records (every item answered), as benchmarks/batch.py generates them."""
+    rng = random.Random(n)
+    answers: dict[str, object] = {}
+    for item in q.items.values():
+        if item.required:
+            answers[item.id] = "yes"
+        elif item.type is ItemType.MULTI:
+            answers[item.id] = rng.sample(item.codes, rng.randint(1, 2))
+        else:
+            answers[item.id] = rng.choice(item.codes)
+    return answers
+
+
+def _responses(count: int) -> list[dict[str, object]]:
+    return [
+        response_to_fhir(Q, score(Q, _answers(n), scored_at=""), respondent_id=f"r{n}")
+        for n in range(count)
+    ]
+
+
+def _bundle_text(resources: list[dict[str, object]], *, pretty: bool = False) -> str:
+    data = bundle(resources)
+    return json.dumps(data, indent=2) if pretty else json.dumps(data, separators=(",", ":"))
+
+
+def _whole_document_rows(text: str) -> str:
+    """What the whole-document reader (before streaming) gives for `text`."""
+    processor = jobs.Processor(Q, OutputFormat.JSONL)
+    result = processor.run(jobs.FhirJob("stdin", RecordDecoder().loads(text)))
+    return result.text.decode("utf-8")
+
+
+@pytest.mark.parametrize("block", [1 << 10, 1 << 15, 1 << 20])
+@pytest.mark.parametrize("pretty", [False, True])
+def test_a_bundle_bigger_than_the_caps_streams_and_scores_as_a_whole_document(
+    monkeypatch: pytest.MonkeyPatch, block: int, pretty: bool
+) -> None:
+    resources = _responses(40)
+    text = _bundle_text(resources, pretty=pretty)
+    expected = _whole_document_rows(text)
+    monkeypatch.setattr(readers, "BLOCK", block)
+    monkeypatch.setattr(readers, "MAX_RECORD", 1 << 16)
+    assert len(text) > 4 * readers.MAX_RECORD  # refused whole ("larger than ...") before
+    out, summary = run_text(Q, text, InputFormat.FHIR)
+    assert out == expected
+    assert summary.records == 40 and summary.invalid == 0
+    rows = records(out)
+    assert [row["source"] for row in rows] == [f"stdin:entry {n}" for n in range(1, 41)]
+    assert rows[7]["respondent_id"] == "r7"
+
+
+def test_a_bundle_streams_whatever_its_other_members_and_their_order() -> None:
+    resources = _responses(3)
+    entries = json.dumps(
+        [{"fullUrl": f"urn:uuid:{n}", "resource": r} for n, r in enumerate(resources)]
+    )
+    text = (
+        '{"resourceType": "Bundle", "id": "b1", "meta": {"tag": [{"code": "x"}]},\n'
+        f'"entry": {entries}, "type": "collection", "total": 3}}'
+    )
+    out, summary = run_text(Q, text, InputFormat.FHIR)
+    assert out == _whole_document_rows(text)
+    assert summary.records == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda t: t.replace('"status":"completed"', '"status":"completed","status":"x"', 1),
+            "stdin: the key 'status' appears twice; keep one",
+        ),
+        (
+            lambda t: t.replace('"type":"collection"', '"type":"collection","type":"x"'),
+            "stdin: the key 'type' appears twice; keep one",
+        ),
+        (
+            lambda t: t.replace('"entry":[', '"entry":{"a":[').removesuffix("]}") + "]}}",
+            "stdin: Bundle.entry must be a list",
+        ),
+        (lambda t: t[:-1] + "}}", "stdin: not valid JSON at line 1"),
+        (lambda t: t.replace("]}", "]", 1)[:-1] + ",", "stdin:1: not valid JSON"),
+    ],
+)
+def test_a_broken_bundle_stops_the_input_with_the_whole_documents_reason(
+    monkeypatch: pytest.MonkeyPatch, change: object, message: str
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK", 1 << 14)
+    text = change(_bundle_text(_responses(6)))  # type: ignore[operator]
+    with pytest.raises(KetscreenError) as caught:
+        run_text(Q, text, InputFormat.FHIR)
+    assert str(caught.value).startswith(message)
+
+
+def test_one_absurd_entry_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "BLOCK", 1 << 12)
+    monkeypatch.setattr(readers, "MAX_RECORD", 1 << 16)
+    resources = _responses(2)
+    resources[1]["text"] = {"status": "generated", "div": "x" * (1 << 17)}
+    with pytest.raises(KetscreenError, match=r"stdin:1: entry 2 longer than 0 MB"):
+        run_text(Q, _bundle_text(resources), InputFormat.FHIR)
+
+
+def test_bundle_entries_cross_to_workers_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _bundle_text(_responses(5))
+    source = readers.Source("-", InputFormat.FHIR, None)
+    found = list(
+        readers.read_jobs(
+            source, io.BytesIO(text.encode()), {}, delimiter=None, warn=print, advance=_ignore
+        )
+    )
+    # The entries that another follows are one block read by orjson; the last, the
+    # exact decoder reads (nothing after it shows where it ends).
+    assert [(type(job), job.first, job.exact) for job in found] == [  # type: ignore[union-attr]
+        (jobs.FhirEntriesJob, 1, False),
+        (jobs.FhirEntriesJob, 5, True),
+    ]
+    processor = jobs.Processor(Q, OutputFormat.JSONL)
+    for job in found:
+        assert isinstance(job, jobs.FhirEntriesJob) and job.parsed is not None
+        shipped = pickle.loads(pickle.dumps(job))
+        assert shipped.parsed is None and shipped.text == job.text
+        assert processor.run(shipped).text == processor.run(job).text
+
+
+class _Endless(io.RawIOBase):
+    """A compact Bundle of `count` copies of one entry, made as it is read."""
+
+    def __init__(self, entry: bytes, count: int) -> None:
+        self.parts = itertools.chain(
+            [b'{"resourceType":"Bundle","type":"collection","entry":['],
+            itertools.islice(itertools.cycle([entry, b","]), 2 * count - 1),
+            [b"]}"],
+        )
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while len(self.pending) < len(target):
+            part = next(self.parts, None)
+            if part is None:
+                break
+            self.pending += part
+        size = min(len(target), len(self.pending))
+        target[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def _peak(count: int) -> int:
+    result = score(Q, {"use_12m": "no"}, scored_at="")
+    resource = response_to_fhir(Q, result, respondent_id="r1")
+    entry = json.dumps({"resource": resource}, separators=(",", ":")).encode()
+    processor = jobs.Processor(Q, OutputFormat.CSV)
+    source = readers.Source("-", InputFormat.FHIR, None)
+    scored = 0
+    tracemalloc.start()
+    try:
+        stream = io.BufferedReader(_Endless(entry, count))
+        for job in readers.read_jobs(
+            source, stream, {}, delimiter=None, warn=print, advance=_ignore
+        ):
+            scored += processor.run(job).records
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert scored == count
+    return peak
+
+
+def test_memory_does_not_grow_with_the_entries_of_a_bundle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK", 1 << 16)
+    small, large = _peak(400), _peak(4000)
+    assert large < 1.3 * small
+
+
+def _ignore(size: int) -> None:
+    """Progress, not shown here."""
