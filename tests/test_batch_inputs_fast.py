@@ -328,3 +328,19 @@ def test_memory_does_not_grow_with_the_entries_of_a_bundle(
 
 def _ignore(size: int) -> None:
     """Progress, not shown here."""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        '{"n": 12345678901234567890}',
+        '{"x": NaN}',
+        '{"s": "caf\\u00e9", "l": [1.5, null, true]}',
+    ],
+)
+def test_a_session_file_reads_as_the_standard_decoder_reads_it(text: str) -> None:
+    from ketscreen.io.sessions import _loads
+
+    # repr, because NaN is not equal to itself
+    assert repr(_loads(text)) == repr(json.loads(text))

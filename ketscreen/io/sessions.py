@@ -58,6 +58,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from ketscreen import __version__
 from ketscreen.core.conditions import Answer
 from ketscreen.core.interview import Interview
@@ -510,7 +512,7 @@ def parse_document(text: str) -> dict[str, Any]:
     if not text.strip():
         raise FormatProblem("the file is empty (truncated)")
     try:
-        doc = json.loads(text)
+        doc = _loads(text)
     except json.JSONDecodeError as exc:
         raise FormatProblem(
             f"not valid JSON at line {exc.lineno}, column {exc.colno}; "
@@ -658,7 +660,7 @@ def _safety_notes(entries: Any) -> None:
         _timestamp(note, where)
         for key in ("item", "answer", "level", "text"):
             _expect(note, key, str, f"{where}.{key}")
-        if note["level"] not in {level.value for level in FlagLevel}:
+        if note["level"] not in _FLAG_LEVELS:
             raise FormatProblem(f"{where}.level: not one of the alert levels")
 
 
@@ -667,24 +669,44 @@ def _event(event: Any, where: str) -> None:
         raise FormatProblem(f"{where}: must be an object")
     _timestamp(event, where)
     kind = _expect(event, "event", str, f"{where}.event")
-    if kind not in {k.value for k in EventKind}:
+    if kind not in _EVENT_KINDS:
         raise FormatProblem(f"{where}.event: unknown event {quote_value(str(kind))}")
     if "item" in event:  # an item is text on every event (kept as it is where unused)
         _expect(event, "item", str, f"{where}.item")
-    if kind == EventKind.ANSWERED.value:
+    if kind == _ANSWERED:
         _expect(event, "item", str, f"{where}.item")
         _expect(event, "answer", _ANSWER_VALUE, f"{where}.answer")
         _answer_shape(event["answer"], f"{where}.answer", allow_none=False)
-    elif kind in (EventKind.CHANGED.value, EventKind.AMENDED.value):
+    elif kind in _CHANGES:
         _expect(event, "item", str, f"{where}.item")
         for key in ("old", "new"):
             _expect(event, key, _ANSWER_VALUE, f"{where}.{key}")
             _answer_shape(event[key], f"{where}.{key}")
-    if kind == EventKind.AMENDED.value or "reason" in event:
+    if kind == _AMENDED or "reason" in event:
         _text(event, "reason", MAX_REASON, f"{where}.reason")
 
 
 _ANSWER_VALUE = (str, list, type(None))
+_EVENT_KINDS = frozenset(kind.value for kind in EventKind)
+_ANSWERED = EventKind.ANSWERED.value
+_AMENDED = EventKind.AMENDED.value
+_CHANGES = (EventKind.CHANGED.value, EventKind.AMENDED.value)
+_FLAG_LEVELS = frozenset(level.value for level in FlagLevel)
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, by orjson when that gives the same value (a batch reads many
+    sessions): not for an integer that orjson would read as a float (19 digits or
+    more, anywhere), and `json` itself for anything orjson refuses, so that errors
+    (and NaN, which `json` reads) stay as they were. Both keep the last of two equal
+    keys."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def check_questionnaire(doc: Mapping[str, Any], questionnaire: Questionnaire) -> None:
