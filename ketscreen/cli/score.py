@@ -20,7 +20,7 @@ from ketscreen.cli.app import (
     warn,
 )
 from ketscreen.errors import ExitCode
-from ketscreen.io.batch.formats import InputFormat, OutputFormat, TemplateFormat
+from ketscreen.io.batch.formats import Engine, InputFormat, OutputFormat, TemplateFormat
 
 if TYPE_CHECKING:
     from ketscreen.core.model import Questionnaire
@@ -36,8 +36,8 @@ def score_command(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="CSV, TSV, JSON Lines or JSON files, saved session files or folders of "
-            "them, FHIR QuestionnaireResponses or Bundles of them; - reads standard input.",
+            help="CSV, TSV, JSON Lines, JSON or Parquet files, saved session files or folders "
+            "of them, FHIR QuestionnaireResponses or Bundles of them; - reads standard input.",
             show_default=False,
             metavar="INPUT",
         ),
@@ -48,7 +48,8 @@ def score_command(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="csv, jsonl, json or fhir. Default: from the -o file name, else csv.",
+            help="csv, jsonl, json, fhir or parquet (only with -o). Default: from the -o "
+            "file name, else csv.",
             show_default=False,
         ),
     ] = None,
@@ -118,7 +119,7 @@ def score_command(
         typer.Option(
             "--input-format",
             metavar="FORMAT",
-            help="csv, tsv, jsonl, json, session or fhir. Default: from each file name; "
+            help="csv, tsv, jsonl, json, session, fhir or parquet. Default: from each file name; "
             "standard input is recognised by its first character.",
             show_default=False,
         ),
@@ -145,6 +146,16 @@ def score_command(
         ),
     ] = 0,
     questionnaire: QuestionnaireOption = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            metavar="ENGINE",
+            help="default or duckdb: DuckDB scores CSV, TSV and Parquet records with the "
+            'exported SQL (pip install "ketscreen[duckdb]"); the output is the same.',
+            show_default=False,
+        ),
+    ] = Engine.DEFAULT,
     version: Annotated[
         str | None,
         typer.Option(
@@ -179,8 +190,13 @@ def score_command(
     if output is not None and str(output) == "-":
         output = None
     out_format = fmt or (output and OutputFormat.for_name(output.name)) or OutputFormat.CSV
-    if explain and out_format is OutputFormat.CSV:
+    if explain and out_format in (OutputFormat.CSV, OutputFormat.PARQUET):
         raise UsageProblem("--explain adds nested data; use it with --format jsonl or json")
+    if output is None and out_format is OutputFormat.PARQUET:
+        raise UsageProblem(
+            "Parquet output is binary and cannot go to standard output; "
+            "write it to a file: -o FILE.parquet"
+        )
     split = None
     if delimiter is not None:
         split = DELIMITERS.get(delimiter.lower())
@@ -196,6 +212,7 @@ def score_command(
         jobs=jobs,
         raw_csv=raw_csv,
         accept_unversioned=accept_unversioned,
+        engine=engine,
     )
     if accept_unversioned and version is None and questionnaire is None:
         raise UsageProblem(
@@ -217,6 +234,10 @@ def score_command(
             "--verify compares the scores stored in FHIR QuestionnaireResponses; "
             "give FHIR input (a .fhir.json file, or --input-format fhir)"
         )
+    if engine is Engine.DUCKDB:
+        from ketscreen.io.batch.duckdb_engine import check_usable
+
+        check_usable(options, sources, jobs=jobs)
     total = sum(source.size or 0 for source in sources)
     # A closed or full stdout ends the run through handle_errors (quietly, or in one line).
     with _progress(total) as advance:

@@ -18,6 +18,7 @@ class InputFormat(str, Enum):
     JSON = "json"
     SESSION = "session"
     FHIR = "fhir"
+    PARQUET = "parquet"
 
     @classmethod
     def for_name(cls, name: str) -> InputFormat | None:
@@ -38,6 +39,7 @@ _BY_SUFFIX = {
     ".ndjson": InputFormat.JSONL,
     ".json": InputFormat.JSON,
     ".fhir": InputFormat.FHIR,
+    ".parquet": InputFormat.PARQUET,
 }
 
 
@@ -70,6 +72,8 @@ class OutputFormat(str, Enum):
     JSONL = "jsonl"
     JSON = "json"
     FHIR = "fhir"
+    PARQUET = "parquet"
+    """Binary (Apache Parquet, needs pyarrow): only to a file (`-o`), never a terminal."""
 
     @classmethod
     def for_name(cls, name: str) -> OutputFormat | None:
@@ -77,6 +81,15 @@ class OutputFormat(str, Enum):
         if found is InputFormat.TSV or found is None:
             return None
         return cls(found.value)
+
+
+class Engine(str, Enum):
+    """What scores the records of `ketscreen score`: ketscreen's own Python code, or
+    DuckDB running the exported scoring query (`ketscreen.io.sql`), with the records it
+    marks invalid scored again by the Python code for the exact message."""
+
+    DEFAULT = "default"
+    DUCKDB = "duckdb"
 
 
 DELIMITERS = {",": ",", ";": ";", "|": "|", "tab": "\t", "\\t": "\t", "\t": "\t"}
@@ -96,3 +109,12 @@ class UsageProblem(KetscreenError):
     """A command line that cannot work as given (exit 2)."""
 
     exit_code = ExitCode.USAGE
+
+
+class MissingExtra(KetscreenError):
+    """An optional dependency that this run needs is not installed (exit 1, an error of
+    the installation rather than of the command line); the message says what to install."""
+
+
+DUCKDB_MISSING = '--engine duckdb needs DuckDB: pip install "ketscreen[duckdb]"'
+PYARROW_MISSING = 'Parquet needs pyarrow: pip install "ketscreen[parquet]"'

@@ -343,10 +343,8 @@ class Processor:
         # Writers escape what cannot be encoded, but for CSV cells written raw (--raw-csv):
         # there a lone surrogate from a JSON string is written as its escape.
         return JobResult(
-            text=self.writer.rows(rows).encode("utf-8", "backslashreplace"),
-            errors_text=self.errors_writer.rows(bad).encode("utf-8", "backslashreplace")
-            if self.errors_writer and bad
-            else b"",
+            text=self.writer.encoded(rows),
+            errors_text=self.errors_writer.encoded(bad) if self.errors_writer and bad else b"",
             records=len(rows),
             invalid=invalid,
             bands=bands,

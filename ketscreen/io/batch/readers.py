@@ -112,7 +112,7 @@ def resolve(names: Sequence[str], forced: InputFormat | None) -> list[Source]:
         if fmt is None:
             raise UsageProblem(
                 f"cannot tell the format of {name} from its name; "
-                "use --input-format csv, tsv, jsonl, json, session or fhir"
+                "use --input-format csv, tsv, jsonl, json, session, fhir or parquet"
             )
         sources.append(Source(name, fmt, path))
     return sources
@@ -143,6 +143,10 @@ def read_jobs(
                 yield JsonLinesJob(source.label, first, data)
         case InputFormat.JSON | InputFormat.SESSION | InputFormat.FHIR:
             yield from _json_document(source, stream, advance)
+        case InputFormat.PARQUET:
+            from ketscreen.io.batch.parquet import parquet_jobs
+
+            yield from parquet_jobs(source.label, stream, items, warn=warn, advance=advance)
         case _:
             assert_never(fmt)
 
@@ -263,6 +267,13 @@ def _guess_delimiter(header: str, items: Mapping[str, int]) -> str:
         return sum(1 for name in names if name in items or name == RESPONDENT)
 
     return max(_CANDIDATES, key=known)  # ties: the earlier candidate (comma first)
+
+
+def plan_header(
+    label: str, header: str, delimiter: str, items: Mapping[str, int], warn: Warn
+) -> CsvPlan:
+    """How to read the rows under this header line (also for Parquet column names)."""
+    return _plan(label, header, delimiter, items, warn)
 
 
 def _plan(label: str, header: str, delimiter: str, items: Mapping[str, int], warn: Warn) -> CsvPlan:

@@ -31,7 +31,7 @@ from ketscreen.core.model import Questionnaire
 from ketscreen.errors import KetscreenError
 from ketscreen.interrupts import SIGNALS, blocked_while_forking
 from ketscreen.io.atomic import atomic_write, check_writable_target
-from ketscreen.io.batch.formats import InputError, OutputFormat, UsageProblem
+from ketscreen.io.batch.formats import Engine, InputError, OutputFormat, UsageProblem
 from ketscreen.io.batch.jobs import CsvJob, Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs
 from ketscreen.io.batch.versions import VersionSet
@@ -64,6 +64,9 @@ class Options:
     accept_unversioned: bool = False
     """FHIR input: a `questionnaire` canonical without `|version` is read with the one
     version chosen (`--accept-unversioned`), instead of being invalid."""
+    engine: Engine = Engine.DEFAULT
+    """DuckDB: the records of CSV and Parquet inputs scored by the exported SQL
+    (`duckdb_engine`); the output is the same."""
 
 
 @dataclass
@@ -192,34 +195,37 @@ def run_batch(
                 warn(f"{job.source}: {message}")
 
     def all_jobs() -> Iterator[Job]:
-        nonlocal reading
         for source in sources:
-            reading = source.label
-            with contextlib.ExitStack() as stack:
-                if source.path is None:
-                    stream: BinaryIO | None = stdin
-                elif source.path.is_dir():
-                    stream = None
-                else:
-                    stream = stack.enter_context(_open(source))
-                try:
-                    for job in read_jobs(
-                        source,
-                        stream,
-                        items,
-                        delimiter=options.delimiter,
-                        warn=warn,
-                        advance=advance,
-                    ):
-                        hint(job)
-                        yield job
-                except OSError as exc:  # a reading problem, not the output's (atomic_write)
-                    raise InputError(
-                        f"{source.label}: cannot be read ({exc.strerror or exc})"
-                    ) from None
+            yield from jobs_of(source)
 
-    sink = _Sink(out, writer)
-    bad_sink = _Sink(errors_out, bad_writer) if errors_out else None
+    def jobs_of(source: Source) -> Iterator[Job]:
+        nonlocal reading
+        reading = source.label
+        with contextlib.ExitStack() as stack:
+            if source.path is None:
+                stream: BinaryIO | None = stdin
+            elif source.path.is_dir():
+                stream = None
+            else:
+                stream = stack.enter_context(_open(source))
+            try:
+                for job in read_jobs(
+                    source,
+                    stream,
+                    items,
+                    delimiter=options.delimiter,
+                    warn=warn,
+                    advance=advance,
+                ):
+                    hint(job)
+                    yield job
+            except OSError as exc:  # a reading problem, not the output's (atomic_write)
+                raise InputError(
+                    f"{source.label}: cannot be read ({exc.strerror or exc})"
+                ) from None
+
+    sink = _sink(out, writer)
+    bad_sink = _sink(errors_out, bad_writer) if errors_out else None
     setup = (
         versions,
         options.output,
@@ -229,8 +235,30 @@ def run_batch(
         options.raw_csv,
         options.accept_unversioned,
     )
+    results = _results(all_jobs(), summary.workers, setup)
+    if options.engine is Engine.DUCKDB:
+        from ketscreen.io.batch.duckdb_engine import duckdb_results
+
+        def fallback(source: Source) -> Iterator[JobResult]:
+            return _results(jobs_of(source), 1, setup)
+
+        def begin(source: Source) -> None:
+            nonlocal reading
+            reading = source.label
+
+        results = duckdb_results(
+            versions,
+            sources,
+            options,
+            items,
+            fallback,
+            warn=warn,
+            advance=advance,
+            hint=hint,
+            started=begin,
+        )
     try:
-        for result in _results(all_jobs(), summary.workers, setup):
+        for result in results:
             summary.add(result)
             if options.strict and result.invalid:
                 raise StrictStop(
@@ -254,7 +282,7 @@ def run_batch(
         if not sink.wrote_header:
             raise
         stop = invalid_row("", reading, f"the batch stopped here, unfinished: {exc}")
-        sink.block(writer.rows([stop]).encode("utf-8", "backslashreplace"), 1)
+        sink.block(writer.encoded([stop]), 1)
         sink.close()
         stopped = InputError(f"{exc}; the output ends with a record saying where it stopped")
         stopped.exit_code = exc.exit_code
@@ -264,6 +292,16 @@ def run_batch(
         bad_sink.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _sink(stream: IO[str], writer: Writer) -> _Sink:
+    """The sink for `writer`: text blocks, or Parquet's own."""
+    if writer.binary:
+        from ketscreen.io.batch.parquet import ParquetSink, ParquetWriter
+
+        assert isinstance(writer, ParquetWriter)
+        return ParquetSink(stream, writer)  # type: ignore[return-value]
+    return _Sink(stream, writer)
 
 
 class _Sink:

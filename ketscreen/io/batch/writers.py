@@ -69,6 +69,8 @@ class Writer:
 
     separator = ""
     single_differs = False
+    binary = False
+    """True for a writer whose `encoded` blocks are not text (Parquet): written by its own sink."""
     """True when one record alone is written differently (`alone`) from several."""
 
     def __init__(self, versions: VersionSet | Questionnaire) -> None:
@@ -100,6 +102,10 @@ class Writer:
 
     def footer(self, wrote_rows: bool) -> str:
         return ""
+
+    def encoded(self, rows: Sequence[Row]) -> bytes:
+        """`rows` as the bytes the runner's sink writes (UTF-8 for the text formats)."""
+        return self.rows(rows).encode("utf-8", "backslashreplace")
 
     def alone(self, text: str) -> str:
         """The whole output when `text` is the only record (for `single_differs`)."""
@@ -533,5 +539,9 @@ def writer_for(
             return JsonWriter(versions)
         case OutputFormat.FHIR:
             return FhirWriter(versions)
+        case OutputFormat.PARQUET:
+            from ketscreen.io.batch.parquet import ParquetWriter
+
+            return ParquetWriter(versions)
         case _:
             assert_never(fmt)
