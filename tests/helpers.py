@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, NoReturn
 
+import pytest
 import typer
 
 from ketscreen.cli import app
@@ -14,3 +16,12 @@ def commands() -> dict[str, Any]:
     group = typer.main.get_command(app)
     found: dict[str, Any] = group.commands  # type: ignore[attr-defined]
     return found
+
+
+def unavailable(message: str) -> NoReturn:
+    """A tool a test needs is missing (a browser, node, Java): fail when CI is set, since
+    CI installs them and a skip there would hide a lost test; otherwise skip, saying what
+    to install, never in silence."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

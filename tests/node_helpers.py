@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.helpers import unavailable
 
 CLIENT = Path(__file__).parent / "fhir_client"
 NODE_TIMEOUT = 600  # seconds: a browser on a busy 2-core machine is slow
@@ -31,9 +31,7 @@ def need(*tools: str) -> dict[str, str]:
             f"{', '.join(missing)} not installed: run scripts/install-node "
             "(and scripts/install-browser for chromium)"
         )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(message)
     return {name: path for name, path in found.items() if path is not None}
 
 

@@ -45,6 +45,9 @@ from tests.test_batch_property import (
 
 ENGINES = ("duckdb", "sqlite")
 Records = list[dict[str, str]]
+Engine = Any
+"""Where a query runs: "duckdb" or "sqlite" (a fresh in-memory database each time), or a
+SparkSession (tests/test_sql_spark.py), where the table is a temporary view."""
 
 
 @functools.cache
@@ -52,26 +55,42 @@ def query(name: str, dialect: str) -> str:
     return export_sql(QUESTIONNAIRES[name], dialect)
 
 
-def run_sql(name: str, engine: str, records: Records) -> list[dict[str, Any]]:
-    """The exported query's rows for `records`, in a fresh in-memory database."""
+def dialect_of(engine: Engine) -> str:
+    return engine if isinstance(engine, str) else "spark"
+
+
+def run_sql(name: str, engine: Engine, records: Records) -> list[dict[str, Any]]:
+    """The exported query's rows for `records`, in a table of text cells named `responses`."""
     q = QUESTIONNAIRES[name]
     columns = ["respondent_id", *q.items]
+    cells = [[f"r{n}", *(cells[i] for i in q.items)] for n, cells in enumerate(records)]
+    sql = query(name, dialect_of(engine))
+    if isinstance(engine, str):
+        rows = _run_embedded(engine, sql, columns, cells)
+    else:
+        schema = ", ".join(f"`{c}` STRING" for c in columns)
+        engine.createDataFrame(cells, schema=schema).createOrReplaceTempView("responses")
+        rows = [row.asDict() for row in engine.sql(sql).collect()]
+    assert [row["respondent_id"] for row in rows] == [f"r{n}" for n in range(len(records))]
+    return rows
+
+
+def _run_embedded(
+    engine: str, sql: str, columns: list[str], cells: list[list[str]]
+) -> list[dict[str, Any]]:
     connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     try:
         connection.execute(
             "CREATE TABLE responses (" + ", ".join(f'"{c}" TEXT' for c in columns) + ")"
         )
         connection.executemany(
-            f"INSERT INTO responses VALUES ({', '.join('?' * len(columns))})",
-            [[f"r{n}", *(cells[i] for i in q.items)] for n, cells in enumerate(records)],
+            f"INSERT INTO responses VALUES ({', '.join('?' * len(columns))})", cells
         )
-        cursor = connection.execute(query(name, engine))
+        cursor = connection.execute(sql)
         names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         connection.close()
-    assert [row["respondent_id"] for row in rows] == [f"r{n}" for n in range(len(records))]
-    return rows
 
 
 def library(q: Questionnaire, cells: dict[str, str]) -> dict[str, Any]:
@@ -114,14 +133,17 @@ def from_sql(q: Questionnaire, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check(name: str, engine: str, records: Records) -> list[dict[str, Any]]:
-    """Compare every row; return the library's results (for coverage checks)."""
-    q = QUESTIONNAIRES[name]
+def compare(q: Questionnaire, records: Records, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row against `score()`; return the library's results (for coverage checks)."""
     expected = [library(q, cells) for cells in records]
-    got = [from_sql(q, row) for row in run_sql(name, engine, records)]
+    got = [from_sql(q, row) for row in rows]
     for cells, mine, theirs in zip(records, got, expected, strict=True):
         assert mine == theirs, cells
     return expected
+
+
+def check(name: str, engine: Engine, records: Records) -> list[dict[str, Any]]:
+    return compare(QUESTIONNAIRES[name], records, run_sql(name, engine, records))
 
 
 # -- a fixed corpus that covers every band, flag, skip path and invalid kind --------------
@@ -187,12 +209,12 @@ def corpus(name: str) -> Records:
     return records
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("name", QUESTIONNAIRES)
-def test_every_row_equals_score(name: str, engine: str) -> None:
+def check_corpus(name: str, engine: Engine) -> list[dict[str, Any]]:
+    """`corpus(name)` through the query, every row compared; the query's rows."""
     q = QUESTIONNAIRES[name]
     records = corpus(name)
-    results = check(name, engine, records)
+    rows = run_sql(name, engine, records)
+    results = compare(q, records, rows)
     ok = [r for r in results if r["status"] == "ok"]
     # The corpus is worth something only if it reaches every outcome.
     assert {r["band"] for r in ok} == {b.id for b in q.band_rule.bands}
@@ -207,15 +229,42 @@ def test_every_row_equals_score(name: str, engine: str) -> None:
     # skip logic can pass it by.
     optional = {i.id for i in q.items.values() if not i.required}
     assert {m for r in ok for m in r["missing"]} == optional
+    assert error_kinds(rows) == kinds_of_error(q)
+    return rows
 
 
-def error_kinds(name: str) -> set[str]:
-    rows = run_sql(name, "duckdb", corpus(name))
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", QUESTIONNAIRES)
+def test_every_row_equals_score(name: str, engine: str) -> None:
+    check_corpus(name, engine)
+
+
+NOT_ALLOWED = "not an allowed answer"
+NOT_ASKED = "answered, but skip logic does not ask it: leave it empty"
+REQUIRED = "is required"
+COMBINED = "'declined' cannot be combined with other answers"
+
+
+def error_kinds(rows: list[dict[str, Any]]) -> set[str]:
     return {re.sub(r"^column \w+: ", "", r["error"]).split(";")[0] for r in rows if r["error"]}
 
 
+def kinds_of_error(q: Questionnaire) -> set[str]:
+    """The errors `corpus` makes for `q`: each kind its items allow."""
+    items = q.items.values()
+    kinds = {NOT_ALLOWED}
+    if any(i.enable_when is not None for i in items):
+        kinds.add(NOT_ASKED)
+    if any(i.required for i in items):
+        kinds.add(REQUIRED)
+    if any(i.type is ItemType.MULTI and i.allow_decline for i in items):
+        kinds.add(COMBINED)
+    return kinds
+
+
 def test_the_errors_say_what_is_wrong() -> None:
-    assert error_kinds("ketamine") == {
+    rows = run_sql("ketamine", "duckdb", corpus("ketamine"))
+    assert error_kinds(rows) == {
         "not an allowed answer",
         "answered, but skip logic does not ask it: leave it empty",
         "is required",

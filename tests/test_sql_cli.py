@@ -117,34 +117,49 @@ def test_usage_errors(args: list[str], message: str) -> None:
     assert done.stderr.count("\n") == 1, done.stderr
 
 
-def readme_example() -> tuple[str, list[str], str]:
-    """The README's worked example: the CSV file, the commands and their output."""
+def readme_blocks(engine: str) -> dict[str, str]:
+    """The fenced blocks of the README's worked example on `engine` ("DuckDB", "Spark"),
+    by language (the first of each), from its paragraph to the next example's."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Scoring in your warehouse", 1)[1].split("\n## ", 1)[0]
-    data = re.search(r"```csv\n(.*?)```", section, re.DOTALL)
-    console = re.search(r"```console\n(.*?)```", section, re.DOTALL)
-    assert data and console
+    assert f"A worked example on {engine}" in section
+    example = section.split(f"A worked example on {engine}", 1)[1]
+    example = example.split("A worked example on ", 1)[0]
+    blocks: dict[str, str] = {}
+    for language, body in re.findall(r"```(\w+)\n(.*?)```", example, re.DOTALL):
+        blocks.setdefault(language, body)
+    return blocks
+
+
+def console(block: str) -> tuple[list[str], str]:
+    """A console block's commands (`$ `, continued by `> `) and what they print."""
     commands: list[str] = []
     output = []
-    for line in console[1].splitlines():
+    for line in block.splitlines():
         if line.startswith("$ "):
             commands.append(line[2:])
         elif line.startswith("> "):
             commands[-1] += "\n" + line[2:]
         else:
             output.append(line)
-    return data[1], commands, "\n".join(output) + "\n"
+    return commands, "\n".join(output) + "\n"
 
 
-def test_the_readme_duckdb_example_runs_as_written(tmp_path: Path) -> None:
-    data, commands, expected = readme_example()
-    (tmp_path / "responses.csv").write_text(data, encoding="utf-8")
+def readme_example() -> tuple[str, list[str], str]:
+    """The README's worked example: the CSV file, the commands and their output."""
+    blocks = readme_blocks("DuckDB")
+    return blocks["csv"], *console(blocks["console"])
+
+
+def run_commands(commands: list[str], cwd: Path) -> str:
+    """Run each command with bash in `cwd`, this interpreter's scripts first on PATH;
+    what they print (stderr, then stdout, command by command)."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     out = ""
     for command in commands:
         done = subprocess.run(
             ["bash", "-c", command],
-            cwd=tmp_path,
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -153,4 +168,10 @@ def test_the_readme_duckdb_example_runs_as_written(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         out += done.stderr + done.stdout
-    assert out == expected
+    return out
+
+
+def test_the_readme_duckdb_example_runs_as_written(tmp_path: Path) -> None:
+    data, commands, expected = readme_example()
+    (tmp_path / "responses.csv").write_text(data, encoding="utf-8")
+    assert run_commands(commands, tmp_path) == expected
