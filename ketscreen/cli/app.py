@@ -54,7 +54,10 @@ def man_page_help(command: Any) -> Any:
             usage = name + ("..." if param.nargs != 1 else "")
             usage = usage if param.required else f"[{usage}]"
             setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+            # Typer 0.29 asks _usage_display_name; 0.26 to 0.28 ask get_usage_pieces, and
+            # would print a required argument as `{SESSION}`.
             setattr(param, "_usage_display_name", lambda usage=usage: usage)  # noqa: B010
+            setattr(param, "get_usage_pieces", lambda ctx, usage=usage: [usage])  # noqa: B010
     for sub in getattr(command, "commands", {}).values():
         man_page_help(sub)
     return command
@@ -71,7 +74,7 @@ def usage_error_line(message: str, command_path: str) -> str:
 def run_typer(argv: list[str]) -> int:
     """Run the Typer app on `argv` and return the exit code. Usage errors are one line in
     the same style as our own errors (`Error: ...`), never a panel."""
-    # Typer 0.29 carries its own copy of Click; its exceptions are the ones raised.
+    # Typer (0.26 and newer) carries its own copy of Click; its exceptions are the ones raised.
     from typer._click.exceptions import ClickException
 
     command = man_page_help(typer.main.get_command(app))
