@@ -280,3 +280,52 @@ def test_without_duckdb_one_message_says_what_to_install(
     assert code == ExitCode.ERROR
     assert stderr == 'Error: --engine duckdb needs DuckDB: pip install "ketscreen[duckdb]"\n'
     assert stdout == ""
+
+
+def test_a_line_longer_than_duckdb_reads_by_default(tmp_path: Path) -> None:
+    rows = rows_of("ketamine")
+    data = tmp_path / "long.csv"
+    long_row = [rows[2][0], "x" * 3_000_000, *rows[2][2:]]
+    data.write_bytes(csv_bytes([rows[0], rows[1], long_row, *rows[3:40]]))
+    code, stderr = same(tmp_path, [data])
+    assert code == ExitCode.INVALID_RECORDS and "a cell is longer than" in stderr
+
+
+def odd_parquet(tmp_path: Path) -> dict[str, Path]:
+    """Parquet files with columns the SQL cannot name or read as text."""
+    base = {"use_12m": ["no", "yes", "no"], "self_harm": ["no", "now", None]}
+    tables = {
+        "unnamed-first": pa.table({"": ["a", "b", "c"], **base}),
+        "unnamed-last": pa.table({**base, "": ["a", "b", "c"]}),
+        "nanoseconds": pa.table({**base, "at": pa.array([1, 2, 3], pa.timestamp("ns", tz="UTC"))}),
+        "string-view": pa.table({k: pa.array(v, pa.string_view()) for k, v in base.items()}),
+        "no-values": pa.table({**base, "freq_3m": pa.nulls(3)}),
+    }
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = tmp_path / f"{name}.parquet"
+        pq.write_table(table, paths[name])
+    return paths
+
+
+@pytest.mark.parametrize(
+    "name", ["unnamed-first", "unnamed-last", "nanoseconds", "string-view", "no-values"]
+)
+def test_parquet_columns_of_every_kind_score_the_same(tmp_path: Path, name: str) -> None:
+    data = odd_parquet(tmp_path)[name]
+    code, stderr = same(tmp_path, [data])
+    assert "Traceback" not in stderr and "unexpected" not in stderr
+    assert code in (ExitCode.OK, ExitCode.INVALID_RECORDS)
+    assert "Scored 3 records" in stderr
+    assert "the row is long" not in stderr  # an unnamed column is not a CSV's trailing comma
+
+
+def test_a_damaged_parquet_page_is_one_message(tmp_path: Path) -> None:
+    rows = rows_of("ketamine")
+    data = parquet_of(rows[:50], tmp_path / "damaged.parquet")
+    raw = bytearray(data.read_bytes())
+    raw[8:60] = bytes(b ^ 0xFF for b in raw[8:60])
+    data.write_bytes(bytes(raw))
+    code, stderr = same(tmp_path, [data])
+    assert code == ExitCode.ERROR
+    assert "damaged.parquet: cannot be read as Parquet" in stderr

@@ -137,6 +137,24 @@ def test_an_input_that_cannot_be_read_after_output_began_ends_it_with_a_marked_r
     assert "the output ends with a record saying where it stopped" in err
 
 
+def test_an_input_that_cannot_be_read_after_output_began_leaves_no_o_file(
+    tmp_path: Path,
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(f"{HEADER}\nr1,no,no\nr2,no,no\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,age\nx,1\n")
+    target = tmp_path / "scored.csv"
+    code, out, err = score(str(good), str(bad), "-o", str(target))
+    assert code == ExitCode.ERROR and out == ""
+    assert err.startswith(f"Error: {bad}:1: no column of the header is an item id")
+    assert err.rstrip().endswith("; nothing was written")
+    assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.csv",
+        "good.csv",
+    ]
+
+
 # -- point 4: nothing on stdout before the input is known ------------------------------------
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ketscreen.core.safe_text import json_safe
 from ketscreen.io.batch.formats import (
     DUCKDB_MISSING,
+    InputError,
     InputFormat,
     MissingExtra,
     OutputFormat,
@@ -123,12 +124,36 @@ def duckdb_results(
             try:
                 if query.plan.version is None and query.rows_follow:
                     hint(CsvJob(source.label, query.plan, 2, b""))
-                yield from _run(connection, query, processor, options.output)
+                results = _run(connection, query, processor, options.output)
+                try:
+                    first = next(results, None)
+                except duckdb.Error:
+                    first = None  # nothing written yet: the default engine reads it
+                    query.close()
+                    yield from fallback(source)
+                    continue
+                if first is not None:
+                    yield first
+                    yield from _stopped_cleanly(duckdb, results, source.label)
             finally:
                 query.close()
             advance(query.size)
     finally:
         connection.close()
+
+
+def _stopped_cleanly(
+    duckdb: ModuleType, results: Iterator[JobResult], label: str
+) -> Iterator[JobResult]:
+    """The results, with an error DuckDB raises midway (a line longer than it reads, a
+    damaged page) as one message: the rows before it are written already."""
+    try:
+        yield from results
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "an error"
+        raise InputError(
+            f"{label}: DuckDB stopped reading it ({reason}); score it without --engine duckdb"
+        ) from None
 
 
 class _Query:
@@ -208,7 +233,8 @@ def _query(
     table = (
         f"SELECT line, string_split(line, {d}) AS c FROM read_csv({lit(str(source.path))}, "
         "columns = {'line': 'VARCHAR'}, header = false, skip = 1, delim = '\x01', "
-        "quote = '', escape = '', auto_detect = false)"
+        "quote = '', escape = '', auto_detect = false, "
+        f"max_line_size = {MAX_RECORD})"
     )
     sql = _select(
         versions,
@@ -288,11 +314,14 @@ def _parquet_query(
     pa, pq = pyarrow()
     assert source.path is not None
     try:
-        arrow = pq.ParquetFile(source.path).schema_arrow
+        with pq.ParquetFile(source.path) as file:
+            arrow = file.schema_arrow
     except (pa.ArrowException, OSError, ValueError):
         return None  # the default engine gives its message
     types = pa.types
     names = list(arrow.names)
+    if not all(names):
+        return None  # a column with no name: SQL cannot name it
     wanted = (*items, RESPONDENT, VERSION_KEY)
     texts = []
     for k, name in enumerate(names):
@@ -310,7 +339,11 @@ def _parquet_query(
         else:
             texts.append(f"CASE WHEN {column} IS NULL THEN '' ELSE 'x' END")
     stream = source.path.open("rb")
-    rows = ParquetRows(source.label, stream, items, warn=warn)
+    try:
+        rows = ParquetRows(source.label, stream, items, warn=warn)
+    except BaseException:
+        stream.close()
+        raise
     cells = [ident(f"__cell{k}") for k in range(len(names))]
     table = (
         "SELECT "

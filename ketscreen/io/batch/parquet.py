@@ -68,8 +68,11 @@ def parquet_jobs(
     """The CSV jobs of a Parquet file, BATCH_ROWS rows each (fewer around a cell that
     holds a line break, so that every job's line numbers are row numbers)."""
     reader = ParquetRows(label, stream, items, warn=warn)
-    for first, batch in reader.batches(advance):
-        yield from row_jobs(label, reader.plan, first, reader.texts(batch))
+    try:
+        for first, batch in reader.batches(advance):
+            yield from row_jobs(label, reader.plan, first, reader.texts(batch))
+    finally:
+        reader.close()
 
 
 class ParquetRows:
@@ -138,6 +141,9 @@ def header_plan(
     from ketscreen.io.batch.formats import RESPONDENT
     from ketscreen.io.batch.readers import plan_header
 
+    # A column with no name is named by its place, so that it is not taken for the empty
+    # cells that end a CSV header (those are left out).
+    names = [str(n) if str(n).strip() else f"column {k + 1}" for k, n in enumerate(names)]
     if not any(str(name).strip().lower() in items for name in names):
         shown = ", ".join(field_name(str(n)) for n in names[:10]) or "none"
         raise InputError(
@@ -188,11 +194,16 @@ class _Kind:
         if types.is_dictionary(kind):
             inner = cls.of(pa, kind.value_type, used, label, name)
             return cls(lambda column: inner.texts(column.dictionary_decode()))
-        if types.is_string(kind) or types.is_large_string(kind) or types.is_string_view(kind):
+        if types.is_string(kind) or types.is_large_string(kind):
             return cls(lambda column: column.fill_null("").to_pylist())
+        if types.is_string_view(kind):
+            return cls(lambda column: column.cast(pa.string()).fill_null("").to_pylist())
+        if types.is_null(kind):  # a column with no value at all
+            return cls(lambda column: [""] * len(column))
         if not used:
-            # Only whether such a cell is empty matters (a record of empty cells is skipped).
-            return cls(lambda column: ["" if v is None else "x" for v in column.to_pylist()])
+            # Only whether such a cell is empty matters (a record of empty cells is
+            # skipped), so the values are never converted (a nanosecond time could not be).
+            return cls(lambda column: ["" if v else "x" for v in column.is_null().to_pylist()])
         if types.is_boolean(kind) or types.is_integer(kind):
             return cls(lambda column: [_text(v) for v in column.to_pylist()])
         if types.is_floating(kind):

@@ -146,7 +146,15 @@ def score_files(
         if errors is not None:
             bad = stack.enter_context(atomic_write(errors, force=force, newline=""))
         return run_batch(
-            questionnaire, sources, options, out, bad, stdin=stdin, warn=warn, advance=advance
+            questionnaire,
+            sources,
+            options,
+            out,
+            bad,
+            stdin=stdin,
+            warn=warn,
+            advance=advance,
+            kept_when_stopped=output is None,
         )
 
 
@@ -172,7 +180,11 @@ def run_batch(
     stdin: BinaryIO,
     warn: Callable[[str], None],
     advance: Callable[[int], None] = lambda _: None,
+    kept_when_stopped: bool = True,
 ) -> Summary:
+    """Score `sources` into `out`. An input that cannot be read after some output was
+    written ends the output with a record saying so, unless `kept_when_stopped` is False
+    (an `-o` file, which is then discarded whole)."""
     started = time.perf_counter()
     versions = questionnaire if isinstance(questionnaire, VersionSet) else VersionSet(questionnaire)
     summary = Summary(workers=worker_count(options, sources))
@@ -281,6 +293,10 @@ def run_batch(
         # and why it stops, so that a half-written stdout is never taken for whole.
         if not sink.wrote_header:
             raise
+        if not kept_when_stopped:
+            stopped = InputError(f"{exc}; nothing was written")
+            stopped.exit_code = exc.exit_code
+            raise stopped from None
         stop = invalid_row("", reading, f"the batch stopped here, unfinished: {exc}")
         sink.block(writer.encoded([stop]), 1)
         sink.close()
