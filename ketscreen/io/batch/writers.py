@@ -69,9 +69,9 @@ class Writer:
 
     separator = ""
     single_differs = False
+    """True when one record alone is written differently (`alone`) from several."""
     binary = False
     """True for a writer whose `encoded` blocks are not text (Parquet): written by its own sink."""
-    """True when one record alone is written differently (`alone`) from several."""
 
     def __init__(self, versions: VersionSet | Questionnaire) -> None:
         if not isinstance(versions, VersionSet):
