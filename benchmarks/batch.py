@@ -1,24 +1,28 @@
-"""Batch scoring speed and memory: `ketscreen score` against csv.reader and DuckDB.
+"""Batch scoring speed and memory, per path: `ketscreen score` against DuckDB and CSV to CSV.
 
-DESIGN.md target: scoring a 1,000,000-row CSV of full records, with output to CSV, takes
-at most 1.5x the wall time of DuckDB running the same scoring as SQL on the same file,
-and peak memory does not grow with the number of rows. Run from an environment where
-ketscreen and duckdb are installed (`pip install -e ".[bench]"`):
+Issue #15's targets, on 1,000,000 full records, one process (`--jobs 1`), medians of
+`--runs` interleaved runs, each command in its own process so that every one pays its own
+start-up:
 
-    python benchmarks/batch.py --rows 1000000 [--runs 3] [--jobs 0]
+- the default engine, CSV to CSV: at most 1.0x DuckDB running the same full-rule SQL
+  (`ketscreen export sql`'s query) on the same file, CSV to CSV (DESIGN.md asks 1.25x);
+- `--engine duckdb`, CSV to CSV: at most 1.1x that DuckDB run;
+- every other input format (JSON Lines, JSON, FHIR Bundle, a folder of sessions, Parquet)
+  and output format (JSON Lines, JSON, FHIR, Parquet): within 2x of the same records CSV
+  to CSV on the default engine; `--explain` within 3x;
+- peak memory flat in the number of rows: the resident memory of each command's process
+  tree at `--rows` within 10% of that at `--small` (sampled every 20 ms from /proc).
 
-It writes N full records (every item answered, seeded random codes) to a CSV file, then
-times, alternately and `--runs` times each, three commands on that same file, each in its
-own process so that every one pays its own start-up:
+Run from an environment with ketscreen, duckdb and pyarrow installed
+(`pip install -e ".[bench]"`):
 
-- `csv.reader`: a bare pass over the file with Python's csv module (a floor for any
-  pure-Python reader);
-- `duckdb`: the same normalisation, skip logic, scores, bands, flags and missing items
-  as SQL (`ketscreen export sql`'s query, `ketscreen.io.sql`), written to CSV by DuckDB;
-- `ketscreen score FILE -o OUT.csv`.
+    python benchmarks/batch.py --rows 1000000 --small 100000 --runs 3 --folder /tmp/bench
 
-It checks that DuckDB and ketscreen agree on every row, and samples the resident memory
-of each command's whole process tree (Linux /proc) every 20 ms. Prints a Markdown table.
+The records (seeded random codes, every item answered) are written once as CSV and turned
+into every other input format by benchmarks/formats.py; with `--folder` they are kept for
+the next run (a 1M-record FHIR Bundle is about 12 GB, and a million session files take a
+while to write). `--only NAME,NAME` measures the paths whose names contain those words. It
+checks that DuckDB and the default engine agree on every row, and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -34,12 +38,15 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from ketscreen import load_questionnaire
-from ketscreen.core.model import ItemType, Questionnaire
-from ketscreen.io.batch.writers import columns
-from ketscreen.io.sql import lit, scoring_sql
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/formats.py
+
+from ketscreen import load_questionnaire  # noqa: E402
+from ketscreen.core.model import ItemType, Questionnaire  # noqa: E402
+from ketscreen.io.batch.writers import columns  # noqa: E402
+from ketscreen.io.sql import lit, scoring_sql  # noqa: E402
 
 
 def generate(path: Path, rows: int, questionnaire: Questionnaire, seed: int = 5) -> None:
@@ -134,81 +141,174 @@ def compare(ours: Path, theirs: Path) -> int:
     return int(found[0][0])
 
 
+@dataclass(frozen=True)
+class Path_:
+    """One measured command: `ketscreen score` from one input format to one output."""
+
+    name: str
+    source: str  # input format: csv, jsonl, json, fhir, sessions, parquet
+    target: str  # output format: csv, jsonl, json, fhir, parquet
+    options: tuple[str, ...] = ()
+    against: str = "csv"  # the ratio's baseline: "duckdb" or "csv" (CSV to CSV)
+    limit: float = 2.0
+
+
+PATHS = (
+    Path_("default engine, CSV to CSV", "csv", "csv", against="duckdb", limit=1.0),
+    Path_("--engine duckdb, CSV to CSV", "csv", "csv", ("--engine", "duckdb"), "duckdb", 1.1),
+    Path_("JSON Lines in", "jsonl", "csv"),
+    Path_("JSON in", "json", "csv"),
+    Path_("FHIR Bundle in", "fhir", "csv"),
+    Path_("sessions folder in", "sessions", "csv"),
+    Path_("Parquet in", "parquet", "csv"),
+    Path_("JSON Lines out", "csv", "jsonl"),
+    Path_("JSON out", "csv", "json"),
+    Path_("FHIR out", "csv", "fhir"),
+    Path_("Parquet out", "csv", "parquet"),
+    Path_("--explain (JSON Lines out)", "csv", "jsonl", ("--explain",), limit=3.0),
+    Path_("--engine duckdb, Parquet to Parquet", "parquet", "parquet", ("--engine", "duckdb")),
+)
+SUFFIX = {
+    "csv": ".csv",
+    "jsonl": ".jsonl",
+    "json": ".json",
+    "fhir": ".fhir.json",
+    "parquet": ".parquet",
+    "sessions": "",
+}
+
+
+def inputs_for(folder: Path, rows: int) -> dict[str, Path]:
+    """The same records in every input format (benchmarks/formats.py; generated once and
+    kept in `folder`), plus Parquet: the CSV's columns as strings, written by DuckDB."""
+    import duckdb
+    import formats
+
+    paths = formats.write_all(folder, rows, load_questionnaire())
+    parquet = folder / f"records-{rows}.parquet"
+    if not parquet.exists():
+        rows_sql = f"read_csv({lit(str(paths['csv']))}, all_varchar = true, header = true)"
+        duckdb.connect().execute(
+            f"COPY (SELECT * FROM {rows_sql}) TO {lit(str(parquet))} (FORMAT parquet)"
+        )
+    return {**paths, "parquet": parquet}
+
+
+def score_command(entry: str, path: Path_, source: Path, target: Path) -> list[str]:
+    return [
+        entry,
+        "score",
+        str(source),
+        "-o",
+        str(target),
+        "--force",
+        "--jobs",
+        "1",
+        "--format",
+        path.target,
+        *path.options,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--small", type=int, default=100_000, help="also measure memory at this many rows (0: skip)"
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=0, help="ketscreen --jobs (0: automatic)")
     parser.add_argument("--folder", type=Path, default=None, help="keep files here")
+    parser.add_argument("--only", default="", help="comma-separated path names (substrings)")
     args = parser.parse_args()
     entry = shutil.which("ketscreen") or sys.exit("ketscreen is not on PATH; install it first")
     try:
         import duckdb  # noqa: F401
+        import pyarrow  # noqa: F401
     except ImportError:
-        sys.exit('duckdb is not installed: pip install -e ".[bench]"')
-
+        sys.exit('duckdb and pyarrow are needed: pip install -e ".[bench]"')
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    paths = [p for p in PATHS if not wanted or any(w in p.name for w in wanted)]
     folder = args.folder or Path(tempfile.mkdtemp(prefix="ketscreen-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     q = load_questionnaire()
-    data = folder / f"records-{args.rows}.csv"
-    if not data.exists():
-        generate(data, args.rows, q)
-    ours, theirs = folder / "ketscreen.csv", folder / "duckdb.csv"
     python = sys.executable
-    reader = (
-        f"import csv\nwith open({str(data)!r}, newline='') as f:\n"
-        "    for row in csv.reader(f): pass"
-    )
-    sql = duckdb_sql(q, data, theirs)
-    commands = {
-        "csv.reader pass": [python, "-c", reader],
-        "duckdb (SQL, CSV out)": [
-            python,
-            "-c",
-            f"import duckdb; duckdb.connect().execute({sql!r})",
-        ],
-        "ketscreen score (CSV out)": [
-            entry,
-            "score",
-            str(data),
-            "-o",
-            str(ours),
-            "--force",
-            "--jobs",
-            str(args.jobs),
-        ],
-    }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    peaks: dict[str, int] = dict.fromkeys(commands, 0)
-    for command in commands.values():  # warm the file cache
-        run(command)
-    for _ in range(args.runs):
-        for name, command in commands.items():
-            elapsed, peak = run(command)
-            times[name].append(elapsed)
-            peaks[name] = max(peaks[name], peak)
-    differ = compare(ours, theirs)
-
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    duck = medians["duckdb (SQL, CSV out)"]
-    plain = medians["csv.reader pass"]
-    size = data.stat().st_size / 1e6
-    print(
-        f"{args.rows:,} rows ({size:.0f} MB), {args.runs} runs each, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
-    )
-    print()
-    print("| command | median wall (s) | vs DuckDB | vs csv.reader | peak RSS (MB) |")
-    print("|---|---|---|---|---|")
-    for name, value in medians.items():
-        print(
-            f"| {name} | {value:.2f} | {value / duck:.2f}x | {value / plain:.2f}x "
-            f"| {peaks[name] / 1e6:.0f} |"
+    sizes = [args.rows] + ([args.small] if args.small else [])
+    results: dict[int, dict[str, tuple[float, int]]] = {}
+    differ = -1
+    for rows in sizes:
+        files = inputs_for(folder, rows)
+        data = files["csv"]
+        theirs = folder / "duckdb.csv"
+        reader = (
+            f"import csv\nwith open({str(data)!r}, newline='') as f:\n"
+            "    for row in csv.reader(f): pass"
         )
+        sql = duckdb_sql(q, data, theirs)
+        commands: dict[str, list[str]] = {
+            "csv.reader pass": [python, "-c", reader],
+            "duckdb (SQL, CSV to CSV)": [
+                python,
+                "-c",
+                f"import duckdb; duckdb.connect().execute({sql!r})",
+            ],
+        }
+        outputs: dict[str, Path] = {}
+        for path in paths:
+            outputs[path.name] = folder / f"out-{len(outputs)}{SUFFIX[path.target]}"
+            commands[path.name] = score_command(entry, path, files[path.source], outputs[path.name])
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        peaks: dict[str, int] = dict.fromkeys(commands, 0)
+        if rows != args.rows or args.runs < 3:
+            for command in commands.values():  # warm the file cache (a median of 3 or
+                run(command)  # more leaves out one cold run anyway)
+        for _ in range(args.runs if rows == args.rows else 1):
+            for name, command in commands.items():
+                elapsed, peak = run(command)
+                times[name].append(elapsed)
+                peaks[name] = max(peaks[name], peak)
+        if rows == args.rows and "default engine, CSV to CSV" in outputs:
+            differ = compare(outputs["default engine, CSV to CSV"], theirs)
+        results[rows] = {n: (statistics.median(v), peaks[n]) for n, v in times.items()}
+        for out in outputs.values():
+            out.unlink(missing_ok=True)
+        theirs.unlink(missing_ok=True)
+
+    big = results[args.rows]
+    duck = big["duckdb (SQL, CSV to CSV)"][0]
+    plain = big.get("default engine, CSV to CSV", (float("nan"), 0))[0]
+    size = files_size(folder, args.rows)
+    print(
+        f"{args.rows:,} full records ({size:.0f} MB as CSV), medians of {args.runs} "
+        f"interleaved runs, one process (--jobs 1), {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}"
+    )
     print()
-    print(f"Rows where ketscreen and DuckDB disagree: {differ}")
+    header = "| path | median wall (s) | ratio | target | peak RSS (MB) |"
+    if args.small:
+        header += f" RSS at {args.small:,} (MB) | RSS {args.rows:,} / {args.small:,} |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for name, (value, peak) in big.items():
+        path = next((p for p in paths if p.name == name), None)
+        if path is None:
+            ratio, target = f"{value / duck:.2f}x DuckDB", ""
+        elif path.against == "duckdb":
+            ratio, target = f"{value / duck:.2f}x DuckDB", f"<= {path.limit}x"
+        else:
+            ratio, target = f"{value / plain:.2f}x CSV to CSV", f"<= {path.limit}x"
+        line = f"| {name} | {value:.2f} | {ratio} | {target} | {peak / 1e6:.0f} |"
+        if args.small:
+            small = results[args.small][name][1]
+            line += f" {small / 1e6:.0f} | {peak / small if small else 0:.2f} |"
+        print(line)
+    print()
+    print(f"Rows where the default engine and DuckDB's SQL disagree: {differ}")
     if args.folder is None:
         shutil.rmtree(folder)
+
+
+def files_size(folder: Path, rows: int) -> float:
+    return (folder / f"records-{rows}.csv").stat().st_size / 1e6
 
 
 if __name__ == "__main__":
