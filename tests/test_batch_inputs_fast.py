@@ -343,4 +343,17 @@ def test_a_session_file_reads_as_the_standard_decoder_reads_it(text: str) -> Non
     from ketscreen.io.sessions import _loads
 
     # repr, because NaN is not equal to itself
-    assert repr(_loads(text)) == repr(json.loads(text))
+    assert repr(_loads(text, exact=True)) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("number", ["12345678901234567890123", "7"])
+def test_a_number_where_a_session_holds_text_is_refused_alike_in_a_batch(number: str) -> None:
+    from ketscreen.io.sessions import FormatProblem, parse_document
+
+    text = '{"format": "ketscreen-session/1", "id": ' + number + "}"
+    reasons = []
+    for kept in (True, False):
+        with pytest.raises(FormatProblem) as caught:
+            parse_document(text, kept=kept)
+        reasons.append(str(caught.value))
+    assert reasons[0] == reasons[1] == "id: wrong type (number)"

@@ -503,16 +503,18 @@ class FormatProblem(Exception):
     """Why a document is not a valid session (internal; becomes a SessionError)."""
 
 
-def parse_document(text: str) -> dict[str, Any]:
+def parse_document(text: str, *, kept: bool = True) -> dict[str, Any]:
     """JSON text -> a document whose every field is checked (not yet against a
-    questionnaire: `session_from_document` does that).
+    questionnaire: `session_from_document` does that). With `kept` False (batch scoring,
+    which saves nothing back) a number past 64 bits may be read as a float: a kept file
+    keeps every value of the fields it does not know as it was.
 
     Raises FormatProblem with a short reason naming the field, never quoting free text.
     """
     if not text.strip():
         raise FormatProblem("the file is empty (truncated)")
     try:
-        doc = _loads(text)
+        doc = _loads(text, exact=kept)
     except json.JSONDecodeError as exc:
         raise FormatProblem(
             f"not valid JSON at line {exc.lineno}, column {exc.colno}; "
@@ -592,7 +594,9 @@ def _expect(data: Mapping[str, Any], key: str, kind: Any, where: str | None = No
         raise FormatProblem(f"{where}: missing")
     value = data[key]
     if not isinstance(value, kind):
-        raise FormatProblem(f"{where}: wrong type ({type(value).__name__})")
+        # a number, not int or float: orjson reads an integer past 64 bits as a float
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        raise FormatProblem(f"{where}: wrong type ({'number' if number else type(value).__name__})")
     return value
 
 
@@ -695,13 +699,14 @@ _FLAG_LEVELS = frozenset(level.value for level in FlagLevel)
 _LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 
-def _loads(text: str) -> Any:
-    """`json.loads`, by orjson when that gives the same value (a batch reads many
-    sessions): not for an integer that orjson would read as a float (19 digits or
-    more, anywhere), and `json` itself for anything orjson refuses, so that errors
-    (and NaN, which `json` reads) stay as they were. Both keep the last of two equal
-    keys."""
-    if _LONG_NUMBER.search(text) is None:
+def _loads(text: str, *, exact: bool) -> Any:
+    """`json.loads`, by orjson where that gives the same session (a batch reads many),
+    and `json` itself for anything orjson refuses, so that errors (and NaN, which `json`
+    reads) stay as they were; both keep the last of two equal keys. orjson reads an
+    integer past 64 bits as a float: with `exact`, a text with 19 digits in a row goes to
+    `json`. Without, the session is still the same: no field of a session is a number,
+    and a number where text belongs is refused alike, whichever kind it is."""
+    if not exact or _LONG_NUMBER.search(text) is None:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

@@ -886,7 +886,7 @@ class Processor:
             try:
                 if not readable:
                     raise FormatProblem(text)
-                doc = parse_session(text)
+                doc = parse_session(text, kept=False)
                 client = doc["client"]
                 recorded = doc["questionnaire"]
                 q = self.versions.get(recorded["version"])
