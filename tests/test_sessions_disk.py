@@ -165,7 +165,7 @@ def test_a_damaged_file_is_reported_and_left_as_it_is(
 
 SHAPE_PROBLEMS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("missing client", lambda d: d.pop("client"), "client: missing"),
-    ("client not text", lambda d: d.update(client=42), r"client: wrong type \(int\)"),
+    ("client not text", lambda d: d.update(client=42), r"client: wrong type \(number\)"),
     ("bad status", lambda d: d.update(status="paused"), "status 'paused' is not one of"),
     ("hash missing", lambda d: d["questionnaire"].pop("sha256"), "questionnaire.sha256: missing"),
     ("no events", lambda d: d.update(events=[]), "events: the list is empty"),
