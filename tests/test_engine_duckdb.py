@@ -114,8 +114,12 @@ def same(
     return default[0], default[2]
 
 
-@pytest.mark.parametrize("out", ["csv", "jsonl", "parquet"])
-@pytest.mark.parametrize("name", INSTRUMENTS)
+@pytest.mark.parametrize(
+    ("name", "out"),
+    [("ketamine", "csv"), ("ketamine", "jsonl"), ("ketamine", "parquet"), *(
+        (name, "csv") for name in INSTRUMENTS if name != "ketamine"
+    )],
+)  # fmt: skip
 def test_the_corpus_scores_the_same(tmp_path: Path, name: str, out: str) -> None:
     data = tmp_path / "records.csv"
     data.write_bytes(awkward(rows_of(name)))
@@ -216,8 +220,9 @@ def parquet_of(rows: list[list[str]], path: Path, *, typed: bool = False) -> Pat
     return path
 
 
-@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
-@pytest.mark.parametrize("out", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize(
+    ("typed", "out"), [(False, "csv"), (True, "jsonl"), (True, "parquet"), (False, "parquet")]
+)
 def test_parquet_input_scores_the_same(tmp_path: Path, typed: bool, out: str) -> None:
     rows = rows_of("ketamine")
     rows[5][0] = "=cmd"
