@@ -692,13 +692,10 @@ class Processor:
             found.append(cell)
         rid = ""
         if plan.respondent is not None:
-            value = values[plan.respondent]
-            if type(value) is str:
-                rid = value.strip()
-            elif type(value) is int:
-                rid = str(value)
-            elif value is not None:
+            found_rid = _plain_respondent(values[plan.respondent])
+            if found_rid is None:
                 return None
+            rid = found_rid
         if plan.version is not None and not self._default_version(values[plan.version]):
             return None
         if plan.unknown:
@@ -771,12 +768,10 @@ class Processor:
                     return None
                 cells[kind] = cell
             elif kind == _RESPONDENT_KEY:
-                if type(value) is str:
-                    rid = value.strip()
-                elif type(value) is int:
-                    rid = str(value)
-                elif value is not None:
+                found_rid = _plain_respondent(value)
+                if found_rid is None:
                     return None
+                rid = found_rid
             elif kind == _UNKNOWN_KEY:
                 if others is None:
                     others = []
@@ -1043,6 +1038,16 @@ def _respondent(record: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise RecordProblem("respondent_id must be text or a whole number")
     return str(value).strip()
+
+
+def _plain_respondent(value: object) -> str | None:
+    """A respondent id as the quick path reads it (text trimmed, a whole number as its
+    digits, none as ""), or None for anything the exact path must judge."""
+    if type(value) is str:
+        return value.strip()
+    if type(value) is int:
+        return str(value)
+    return "" if value is None else None
 
 
 def _merge(scored: list[Row], keys: Sequence[int], extra: Mapping[int, Row]) -> list[Row]:

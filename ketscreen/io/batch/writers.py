@@ -26,7 +26,7 @@ from ketscreen.io.batch.formats import OutputFormat, assert_never
 from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.fhir import bundle
 from ketscreen.io.fhir.common import narrative
-from ketscreen.io.fhir.response import ResponseText
+from ketscreen.io.fhir.response import ResponseText, tuple_getter
 
 BEFORE_SCORES = ("respondent_id", "source", "status", "band", "lower_bound")
 AFTER_SCORES = (
@@ -385,7 +385,7 @@ class _ExplainText:
         plan = self._plans.get((order, asked))
         if plan is None:
             items = tuple(i for i in range(len(self.answers)) if asked >> i & 1)
-            by_order, by_asked = _getter(order), _getter(items)
+            by_order, by_asked = tuple_getter(order), tuple_getter(items)
             plan = _ExplainPlan(
                 by_order,
                 tuple(by_order(self.answers)),
@@ -403,15 +403,6 @@ class _ExplainText:
         given = ", ".join(filter(None, map(getitem, plan.answers, plan.given(answers))))
         contributions = ", ".join(map(getitem, plan.contributions, plan.asked(answers)))
         return f', "answers": {{{given}}}, "contributions": [{contributions}]'
-
-
-def _getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """What `itemgetter(*positions)` gets, always as a tuple."""
-    if len(positions) == 1:
-        return lambda values: (values[positions[0]],)
-    if not positions:
-        return lambda values: ()
-    return itemgetter(*positions)
 
 
 class _ExplainPlan(NamedTuple):

@@ -266,7 +266,7 @@ class ResponseText:
         self._score_links = {score_link(sc.id): k for k, sc in enumerate(q.scores)}
         self._groups: list[dict[tuple[Answer | None, ...], str]] = [{} for _ in self._sections]
         self._sections_getters = [
-            (section, _getter(indices), memo)
+            (section, tuple_getter(indices), memo)
             for (section, indices), memo in zip(self._sections, self._groups, strict=True)
         ]
         self._texts: dict[tuple[Any, ...], str] = {}
@@ -463,7 +463,7 @@ def _keep(memo: dict[Any, str], key: Any, text: str) -> None:
         memo[key] = text
 
 
-def _getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+def tuple_getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """What `itemgetter(*positions)` gets, always as a tuple."""
     if len(positions) == 1:
         return lambda values: (values[positions[0]],)
