@@ -18,17 +18,19 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
 
 from ketscreen import interrupts
 from ketscreen.core.model import Questionnaire
-from ketscreen.io.atomic import remove_abandoned
+from ketscreen.io.atomic import atomic_write, remove_abandoned
 from ketscreen.io.session_store import SessionStore
 from tests.conftest import full_answers
 from tests.test_intake import keys_for
@@ -329,3 +331,26 @@ def test_a_signal_in_a_step_that_must_not_be_cut_waits_for_its_end(handlers: Non
             reached.append("the file is replaced and recorded")
         reached.append("after the step")  # raised when the step ends, before this
     assert reached == ["the file is replaced and recorded"]
+
+
+def test_a_signal_as_the_temporary_file_is_made_leaves_no_file(
+    handlers: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment between creating an output's temporary file and holding it open: a
+    Ctrl-C (or SIGTERM) there still ends with no file left behind."""
+    made = tempfile.mkstemp
+
+    def mkstemp_then_signal(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        found = made(*args, **kwargs)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+        time.sleep(0.05)  # the signal is handled by now, inside mkstemp's caller
+        return found
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_signal)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        interrupts.live(),
+        atomic_write(tmp_path / "out.csv") as handle,
+    ):
+        handle.write("never")
+    assert list(tmp_path.iterdir()) == []

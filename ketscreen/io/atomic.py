@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from ketscreen import interrupts
 from ketscreen.errors import KetscreenError
 
 PRIVATE_FILE = 0o600
@@ -199,30 +200,44 @@ def atomic_write(
     check_writable_target(path, force=force)
     folder = path.parent if str(path.parent) else Path(".")
     remove_abandoned(folder, path.name)
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(os_error_message(path, exc)) from None
-    temp = Path(temp_name)
+    made: list[Path] = []
+    opened: list[_OutputText] = []
 
     def discard() -> None:
         with contextlib.suppress(OSError):
-            temp.unlink()
-
-    try:
-        os.fchmod(fd, mode)
-        handle = _OutputText(path, io.BufferedWriter(io.FileIO(fd, "w")), newline=newline)
-    except OSError as exc:
-        os.close(fd)
-        discard()
-        raise OutputError(os_error_message(path, exc)) from None
+            for temp in made:
+                temp.unlink()
 
     def abandon() -> None:
         # Closing flushes what is buffered, which fails again on a full disk.
-        with contextlib.suppress(OSError):
-            handle.close()
+        for text in opened:
+            with contextlib.suppress(OSError):
+                text.close()
         discard()
 
+    # A signal while the temporary file is made waits until the file can be removed
+    # again: between mkstemp and the handle, nothing else would remove it.
+    try:
+        with interrupts.deferred():
+            try:
+                fd, temp_name = tempfile.mkstemp(
+                    prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder
+                )
+            except OSError as exc:
+                raise OutputError(os_error_message(path, exc)) from None
+            made.append(Path(temp_name))
+            try:
+                os.fchmod(fd, mode)
+                opened.append(
+                    _OutputText(path, io.BufferedWriter(io.FileIO(fd, "w")), newline=newline)
+                )
+            except OSError as exc:
+                os.close(fd)
+                raise OutputError(os_error_message(path, exc)) from None
+    except BaseException:
+        abandon()
+        raise
+    handle, temp = opened[0], made[0]
     try:
         yield handle
     except BaseException:
