@@ -287,13 +287,66 @@ def test_without_duckdb_one_message_says_what_to_install(
     assert stdout == ""
 
 
-def test_a_line_longer_than_duckdb_reads_by_default(tmp_path: Path) -> None:
+@pytest.mark.parametrize("length", [1_500_000, 3_000_000])  # under and over LINE_LIMIT
+def test_a_line_longer_than_duckdb_reads_by_default(tmp_path: Path, length: int) -> None:
     rows = rows_of("ketamine")
     data = tmp_path / "long.csv"
-    long_row = [rows[2][0], "x" * 3_000_000, *rows[2][2:]]
+    long_row = [rows[2][0], "x" * length, *rows[2][2:]]
     data.write_bytes(csv_bytes([rows[0], rows[1], long_row, *rows[3:40]]))
     code, stderr = same(tmp_path, [data])
     assert code == ExitCode.INVALID_RECORDS and "a cell is longer than" in stderr
+
+
+def many_rows(count: int) -> bytes:
+    """`count` records: the corpus's valid records over and over, and every 1,000th row
+    one of the others, each respondent id its own, so rows that Python scores come
+    all through the file among the rows the SQL formats."""
+    header, *body = rows_of("ketamine")
+    valid = _valid_ids([header, *body])
+    good = [row for row in body if row[0] in valid]
+    bad = [row for row in body if row[0] not in valid]
+    assert good and bad
+    rows = []
+    for n in range(count):
+        row = bad[n // 1000 % len(bad)] if n % 1000 == 999 else good[n % len(good)]
+        rows.append([f"{row[0]}-{n}", *row[1:]])
+    return csv_bytes([header, *rows])
+
+
+def test_rows_are_numbered_in_order_on_two_threads(tmp_path: Path) -> None:
+    """A file big enough for DuckDB to read on two threads: each row's number (its
+    line) comes from its place in DuckDB's results, and Python's rows are in place."""
+    data = tmp_path / "many.csv"
+    data.write_bytes(many_rows(100_000))
+    code, _ = same(tmp_path, [data], ["--jobs", "2"])
+    assert code == ExitCode.INVALID_RECORDS
+
+
+@pytest.mark.parametrize("out", ["csv", "jsonl", "parquet"])
+def test_rows_are_numbered_across_small_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    from ketscreen.io.batch import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "FETCH_ROWS", 7)
+    data = tmp_path / "records.csv"
+    data.write_bytes(awkward(rows_of("ketamine")))
+    assert same(tmp_path, [data], out=out)[0] == ExitCode.INVALID_RECORDS
+    parquet = parquet_of(rows_of("ketamine"), tmp_path / "records.parquet")
+    assert same(tmp_path, [parquet], out=out)[0] == ExitCode.INVALID_RECORDS
+
+
+@pytest.mark.parametrize("out", ["csv", "jsonl"])
+def test_without_pyarrow_duckdb_results_are_read_as_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    from ketscreen.io.batch import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "FETCH_ROWS", 7)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    data = tmp_path / "records.csv"
+    data.write_bytes(awkward(rows_of("ketamine")))
+    assert same(tmp_path, [data], out=out)[0] == ExitCode.INVALID_RECORDS
 
 
 def odd_parquet(tmp_path: Path) -> dict[str, Path]:

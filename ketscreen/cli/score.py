@@ -141,7 +141,8 @@ def score_command(
             "-j",
             metavar="N",
             help="Worker processes, 0 or more. 0 (the default): one per processor, up to 4, "
-            "for inputs over 24 MB.",
+            "for inputs over 24 MB. With --engine duckdb: DuckDB's threads (0: its own "
+            "choice, one per processor).",
             show_default=False,
         ),
     ] = 0,

@@ -1,20 +1,24 @@
 """`ketscreen score --engine duckdb`: DuckDB scores the records with the exported query.
 
 The output is the default engine's, byte for byte. DuckDB reads the file itself and
-streams results in input order (a projection keeps insertion order; the row number is a
-streaming window); each result row is either formatted by the SQL, for a plainly valid
-record, or marked for the Python path: a record the SQL finds invalid, a row of the wrong
-width, a blank one, one with text outside printable ASCII, a respondent id that CSV or
-JSON would quote or guard. Those rows are scored by the batch `Processor` from their own
-text, with their own line numbers, so their rows and messages are the default engine's.
+streams results in input order (a query of projections over one table keeps insertion
+order, on every thread: DuckDB's order preservation), so each row's number is its place
+in the results, added in Python (a row number in SQL is a window that runs on one
+thread). Each result row is either formatted by the SQL around its number, for a
+plainly valid record, or marked for the Python path: a record the SQL finds invalid, a
+row of the wrong width, a blank one, one with text outside printable ASCII, a respondent
+id that CSV or JSON would quote or guard. Those rows are scored by the batch `Processor`
+from their own text, with their own line numbers, so their rows and messages are the
+default engine's.
 
 CSV and TSV: DuckDB reads each line as one text column and splits it at the delimiter,
 so a record's line number is its row number plus one (the header). A file where that is
 not so, or that the line reader could get wrong, is scored by the default engine instead:
 a `"` anywhere after the header (quoting, and cells with line breaks), a carriage return
-that is not part of CRLF, a NUL or \\x01 byte, bytes that are not UTF-8; also standard
-input, a file name that CSV output would quote, and JSON Lines input (same output, the
-default engine's speed). Parquet: read by DuckDB too, each row numbered by its position;
+that is not part of CRLF, a NUL or \\x01 byte, bytes that are not UTF-8, a line that may
+be 2 MiB or more (a full 1 MiB block with no line break); also standard input, a file
+name that CSV output would quote, and JSON Lines input (same output, the default
+engine's speed). Parquet: read by DuckDB too, each row numbered by its position;
 a file with columns the default reader converts differently (floats, lists) is scored by
 the default engine.
 """
@@ -53,6 +57,10 @@ FETCH_ROWS = 32 * 1024
 """Result rows fetched at a time (one JobResult each)."""
 WRITES = (OutputFormat.CSV, OutputFormat.JSONL, OutputFormat.PARQUET)
 READS = (InputFormat.CSV, InputFormat.TSV, InputFormat.JSONL, InputFormat.PARQUET)
+LINE_LIMIT = 2 * BLOCK + 1024
+"""DuckDB's max_line_size for CSV, about its default: DuckDB sizes its read buffer from it
+(at 64 MiB it read a whole file into one buffer: no parallel reading, and memory that
+grew with the file). `_lines_only` sends a file with longer lines to the default engine."""
 LONG_LINE = 100_000
 """Longer lines go to the Python path (it refuses cells over the csv module's limit)."""
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -111,7 +119,7 @@ def duckdb_results(
 ) -> Iterator[JobResult]:
     """The results of every source, in order: DuckDB's where it is exact, else `fallback`."""
     duckdb = duckdb_module()
-    connection = duckdb.connect(config={"threads": options.jobs} if options.jobs else {})
+    connection = duckdb.connect(config=_config(options))
     processor = Processor(versions, options.output, errors=options.errors, raw_csv=options.raw_csv)
     writer = writer_for(options.output, versions, raw_csv=options.raw_csv)
     try:
@@ -140,6 +148,18 @@ def duckdb_results(
             advance(query.size)
     finally:
         connection.close()
+
+
+def _config(options: Options) -> dict[str, Any]:
+    """DuckDB's settings: `--jobs N` as its threads; and the scoring's IN lists kept as
+    expressions. DuckDB's in_clause optimiser makes a long IN list a join, and the query
+    must stay projections over one table, whose row order DuckDB keeps (a join's it does
+    not promise; a row number over a join was a blocking window that held the whole
+    result, about 900 MB at a million rows)."""
+    config: dict[str, Any] = {"disabled_optimizers": "in_clause"}
+    if options.jobs:
+        config["threads"] = options.jobs
+    return config
 
 
 def _stopped_cleanly(
@@ -175,6 +195,8 @@ class _Query:
         self.parquet = parquet
         """Parquet input: the default reader, for the cells of the rows Python scores."""
         self.size = size
+        self.first = 1 if parquet else 2
+        """The number of the first row in its `source` cell: its line, or its row."""
         self._batches = parquet.batches(lambda _: None) if parquet else iter(())
         self._first = 1
         self._batch: Any = None
@@ -234,7 +256,7 @@ def _query(
         f"SELECT line, string_split(line, {d}) AS c FROM read_csv({lit(str(source.path))}, "
         "columns = {'line': 'VARCHAR'}, header = false, skip = 1, delim = '\x01', "
         "quote = '', escape = '', auto_detect = false, "
-        f"max_line_size = {MAX_RECORD})"
+        f"max_line_size = {LINE_LIMIT})"
     )
     sql = _select(
         versions,
@@ -244,7 +266,6 @@ def _query(
         table=table,
         cells=[f"c[{k + 1}]" for k in range(plan.width)],
         line="line",
-        first=2,
     )
     return _Query(source.label, plan, sql, rows_follow, size=size)
 
@@ -261,9 +282,11 @@ def _plan(
 
 def _lines_only(stream: BinaryIO) -> tuple[str, bool] | None:
     """The header line, and whether anything follows it, when every record after it is
-    one line of UTF-8 text with no quote; else None (the default engine reads it)."""
+    one line of UTF-8 text with no quote, shorter than LINE_LIMIT; else None (the default
+    engine reads it). Every full block holding a line break bounds each line: a line of
+    2 * BLOCK bytes or more would hold a whole block."""
     first = stream.readline(MAX_RECORD)
-    if not first.endswith(b"\n"):
+    if not first.endswith(b"\n") or len(first) >= LINE_LIMIT:
         return None  # a header alone (or a very long one): the default engine says so
     try:
         header = first.removeprefix(BOM).decode("utf-8").rstrip("\r\n")
@@ -281,6 +304,8 @@ def _lines_only(stream: BinaryIO) -> tuple[str, bool] | None:
         follows = True
         if b'"' in block or b"\x00" in block or b"\x01" in block:
             return None
+        if len(block) == BLOCK and b"\n" not in block:
+            return None  # a line that may be longer than DuckDB is told to read
         if b"\r" in block or last == b"\r":
             joined = last + block
             if joined.count(b"\r") != joined.count(b"\r\n") + (joined[-1:] == b"\r"):
@@ -350,7 +375,7 @@ def _parquet_query(
         + ", ".join(f"{t} AS {c}" for t, c in zip(texts, cells, strict=True))
         + f" FROM read_parquet({lit(str(source.path))})"
     )
-    sql = _select(versions, rows.plan, writer, source.label, table=table, cells=cells, first=1)
+    sql = _select(versions, rows.plan, writer, source.label, table=table, cells=cells)
     return _Query(source.label, rows.plan, sql, True, parquet=rows, size=rows.size)
 
 
@@ -375,7 +400,6 @@ def _select(
     *,
     table: str,
     cells: Sequence[str],
-    first: int,
     line: str | None = None,
 ) -> str:
     """The query: each row's cells -> the exported scoring -> the output (text, or typed
@@ -392,7 +416,10 @@ def _select(
     )
     rid_cell = cells[plan.respondent] if plan.respondent is not None else None
     rid = f"trim({rid_cell})" if rid_cell else "''"
-    whole = "(" + " || ".join(cells) + ")"
+    # A CSV row's checks read its line: the cells and their delimiters, which costs DuckDB
+    # less than joining the cells again (a line over LONG_LINE with short cells goes to
+    # Python too, which is exact, only slower).
+    whole = line if line is not None else "(" + " || ".join(cells) + ")"
     pre = [
         f"strlen({whole}) <> length({whole})",
         f"strlen({whole}) > {LONG_LINE}",
@@ -420,20 +447,20 @@ def _select(
         final_rid = f"trim(split_part(carried, {lit(plan.delimiter)}, {plan.respondent + 1}))"
     else:
         final_rid = "''"
-    number = f"CAST(rn + {first - 1} AS VARCHAR)"
     if writer.binary:
-        output = _typed(versions, label, final_rid, number)
-    elif isinstance(writer, CsvWriter):
-        output = f"CASE WHEN NOT py THEN {_csv_line(writer, label, final_rid, number)} END AS out"
+        output = _typed(versions, label, final_rid)
     else:
-        output = (
-            f"CASE WHEN NOT py THEN {_json_line(versions, label, final_rid, number)} END AS out"
+        line_parts = _csv_line if isinstance(writer, CsvWriter) else _json_line
+        head, tail = line_parts(writer, label, final_rid)
+        output = ", ".join(
+            f"CASE WHEN NOT py THEN {part} END AS {name}"
+            for part, name in ((head, "head"), (tail, "tail"))
         )
     raw = "CASE WHEN py THEN carried END AS line" if line is not None else "NULL AS line"
     rid_column = f"{after} AS rid, " if line is None else ""
     return (
-        f"SELECT rn, py, {raw}, band, top_flag_level, {output} FROM ("
-        f"SELECT row_number() OVER () AS rn, (status <> 'ok' OR left(respondent_id, 1) = 'P') "
+        f"SELECT py, {raw}, band, top_flag_level, {output} FROM ("
+        f"SELECT (status <> 'ok' OR left(respondent_id, 1) = 'P') "
         f"AS py, {after} AS carried, {rid_column}* FROM ({scored}))"
     )
 
@@ -446,12 +473,14 @@ def _scores(versions: VersionSet, empty: str, between: str, keys: bool) -> str:
     return f" || {lit(between)} || ".join(parts)
 
 
-def _csv_line(writer: CsvWriter, label: str, rid: str, number: str) -> str:
+def _csv_line(writer: Writer, label: str, rid: str) -> tuple[str, str]:
+    """A CSV row as the text before its line number and the text after it."""
+    assert isinstance(writer, CsvWriter)
     tail = writer.tails[None]
     scores = _scores(writer.versions, "", ",", keys=False)
     scores = f"{scores} || ','" if writer.versions.score_ids else "''"
-    return (
-        f"{rid} || ',' || {lit(label + ':')} || {number} || ',ok,' || band || ',' || "
+    return f"{rid} || ',' || {lit(label + ':')}", (
+        "',ok,' || band || ',' || "
         "CASE WHEN lower_bound THEN 'true' ELSE 'false' END || ',' || "
         f"{scores} || coalesce(top_flag_level, '') || ',' || flags || ',' || missing || "
         f"',,' || {lit(tail)} || chr(10)"
@@ -463,7 +492,9 @@ def _json_list(column: str) -> str:
     return f"CASE WHEN {column} = '' THEN '[]' ELSE {listed} END"
 
 
-def _json_line(versions: VersionSet, label: str, rid: str, number: str) -> str:
+def _json_line(writer: Writer, label: str, rid: str) -> tuple[str, str]:
+    """A JSON line as the text before its line number and the text after it."""
+    versions = writer.versions
     q = versions.default
     source = json_safe(json.dumps(label + ":", ensure_ascii=False))[:-1]
     scores = _scores(versions, "null", ", ", keys=True)
@@ -473,9 +504,8 @@ def _json_line(versions: VersionSet, label: str, rid: str, number: str) -> str:
         f'"questionnaire_version": {json.dumps(q.version)}, '
         f'"questionnaire_sha256": {json.dumps(q.sha256)}}}\n'
     )
-    return (
-        f"""'{{"respondent_id": "' || {rid} || '", "source": ' || {lit(source)} || {number} """
-        f"""|| '", "status": "ok", "band": "' || band || '", "lower_bound": ' || """
+    return f"""'{{"respondent_id": "' || {rid} || '", "source": ' || {lit(source)}""", (
+        """'", "status": "ok", "band": "' || band || '", "lower_bound": ' || """
         "CASE WHEN lower_bound THEN 'true' ELSE 'false' END || ', ' || "
         f"""{scores} || '"top_flag_level": ' || coalesce('"' || top_flag_level || '"', 'null') """
         f"""|| ', "flags": ' || {_json_list("flags")} || ', "missing": ' || """
@@ -483,11 +513,12 @@ def _json_line(versions: VersionSet, label: str, rid: str, number: str) -> str:
     )
 
 
-def _typed(versions: VersionSet, label: str, rid: str, number: str) -> str:
+def _typed(versions: VersionSet, label: str, rid: str) -> str:
+    """Parquet's columns; `source` without its row number, which Python adds."""
     q = versions.default
     scores = "".join(f"CAST({ident(s)} AS BIGINT) AS {ident(s)}, " for s in versions.score_ids)
     return (
-        f"{rid} AS respondent_id, {lit(label + ':')} || {number} AS source, status, "
+        f"{rid} AS respondent_id, {lit(label + ':')} AS source, status, "
         f"lower_bound, {scores}flags, missing, error, {lit(q.id)} AS questionnaire, "
         f"{lit(q.version)} AS questionnaire_version, {lit(q.sha256)} AS questionnaire_sha256"
     )
@@ -501,26 +532,31 @@ def _run(
 ) -> Iterator[JobResult]:
     """JobResults of FETCH_ROWS rows each, the Python path's rows merged in."""
     parquet_out = output is OutputFormat.PARQUET
+    before = 0  # rows in the blocks before this one
     for columns, batch in _fetch(connection, query.sql, arrow=parquet_out):
-        rn, py = columns["rn"], columns["py"]
-        n = len(rn)
+        py = columns["py"]
+        n = len(py)
+        first = query.first + before
         if not any(py):
-            yield _fast(columns, batch, 0, n, processor)
+            yield _fast(columns, batch, 0, n, processor, first)
+            before += n
             continue
         parts = []
         for is_py, run in groupby(range(n), key=py.__getitem__):
             indexes = list(run)
             start, stop = indexes[0], indexes[-1] + 1
             if not is_py:
-                parts.append(_fast(columns, batch, start, stop, processor))
+                parts.append(_fast(columns, batch, start, stop, processor, first + start))
                 continue
-            for job in _python_jobs(query, columns, rn[start], start, stop):
+            for job in _python_jobs(query, columns, before + start + 1, start, stop):
                 parts.append(processor.run(job))
         yield _joined(parts, processor)
+        before += n
 
 
 def _fetch(connection: Any, sql: str, *, arrow: bool) -> Iterator[tuple[dict[str, list[Any]], Any]]:
-    """(columns as lists, the Arrow batch or None) for each block of result rows."""
+    """(columns as lists, the Arrow batch or None) for each block of result rows; with
+    the batch, its output columns are read from it instead."""
     try:
         import pyarrow  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
@@ -534,32 +570,76 @@ def _fetch(connection: Any, sql: str, *, arrow: bool) -> Iterator[tuple[dict[str
     for batch in connection.sql(sql).to_arrow_reader(FETCH_ROWS):
         if not batch.num_rows:
             continue
-        wanted = ("rn", "py", "line", "band", "top_flag_level", "out")
-        yield (
-            {name: batch.column(name).to_pylist() for name in wanted if name in batch.schema.names},
-            batch,
-        )
+        py = batch.column("py").to_pylist()
+        lines = batch.column("line").to_pylist() if any(py) else []
+        yield {"py": py, "line": lines}, batch
 
 
 def _fast(
-    columns: dict[str, list[Any]], batch: Any, start: int, stop: int, processor: Processor
+    columns: dict[str, list[Any]],
+    batch: Any,
+    start: int,
+    stop: int,
+    processor: Processor,
+    number: int,
 ) -> JobResult:
-    """The rows start:stop, formatted by the SQL."""
-    bands = Counter(columns["band"][start:stop])
-    levels = Counter(columns["top_flag_level"][start:stop])
+    """The rows start:stop, formatted by the SQL around their numbers (from `number`)."""
+    count = stop - start
+    if batch is None:
+        bands = Counter(columns["band"][start:stop])
+        levels = _none_named(Counter(columns["top_flag_level"][start:stop]))
+        heads, tails = columns["head"][start:stop], columns["tail"][start:stop]
+        numbers = range(number, number + count)
+        text = "".join(map("{}{}{}".format, heads, numbers, tails)).encode()
+        return JobResult(text, b"", count, 0, bands, levels, [])
+    from ketscreen.io.batch.parquet import ipc_bytes, pyarrow
+
+    pa, _ = pyarrow()
+    part = batch.slice(start, count)
+    bands = _counts(part.column("band"))
+    levels = _none_named(_counts(part.column("top_flag_level")))
+    if not processor.writer.binary:
+        text = _text(pa, _numbered(pa, part, "head", number, "tail"))
+        return JobResult(text, b"", count, 0, bands, levels, [])
+    schema = processor.writer.schema  # type: ignore[attr-defined]
+    where = part.schema.get_field_index("source")
+    part = part.set_column(where, "source", _numbered(pa, part, "source", number))
+    table = pa.Table.from_batches([part.select(schema.names)]).cast(schema)
+    text = ipc_bytes(pa, table.combine_chunks().to_batches()[0])
+    return JobResult(text, b"", count, 0, bands, levels, [])
+
+
+def _none_named(levels: Counter[Any]) -> Counter[str]:
+    """Top flag levels, no flag (None) counted as "none"."""
     if None in levels:
         levels["none"] = levels.pop(None)
-    if processor.writer.binary:
-        from ketscreen.io.batch.parquet import ipc_bytes, pyarrow
+    return levels
 
-        pa, _ = pyarrow()
-        schema = processor.writer.schema  # type: ignore[attr-defined]
-        part = batch.slice(start, stop - start).select(schema.names)
-        table = pa.Table.from_batches([part]).cast(schema)
-        text = ipc_bytes(pa, table.combine_chunks().to_batches()[0])
-    else:
-        text = "".join(columns["out"][start:stop]).encode()
-    return JobResult(text, b"", stop - start, 0, bands, levels, [])
+
+def _counts(column: Any) -> Counter[Any]:
+    """How often each value (None for null) is in an Arrow column."""
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    return Counter({e["values"]: e["counts"] for e in pc.value_counts(column).to_pylist()})
+
+
+def _numbered(pa: ModuleType, part: Any, head: str, number: int, tail: str | None = None) -> Any:
+    """Column `head`, the rows' numbers (from `number`) and column `tail`, joined per row."""
+    import pyarrow.compute as pc
+
+    numbers = pc.cast(pa.array(range(number, number + part.num_rows), pa.int64()), pa.string())
+    texts = [pc.cast(part.column(head), pa.string()), numbers]
+    if tail is not None:
+        texts.append(pc.cast(part.column(tail), pa.string()))
+    return pc.binary_join_element_wise(*texts, "")
+
+
+def _text(pa: ModuleType, texts: Any) -> bytes:
+    """The UTF-8 text of a string array with no nulls, joined: its data buffer's span."""
+    offsets = pa.Array.from_buffers(
+        pa.int32(), len(texts) + 1, [None, texts.buffers()[1]], offset=texts.offset
+    )
+    return bytes(texts.buffers()[2][offsets[0].as_py() : offsets[len(texts)].as_py()])
 
 
 def _python_jobs(
