@@ -20,7 +20,7 @@ import argparse
 import csv
 import statistics
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +114,11 @@ def write_sessions(source: Path, folder: Path, q: Questionnaire) -> None:
         (folder / f"{session.id}.json").write_text(session.to_json(), encoding="utf-8")
 
 
-def write_all(folder: Path, rows: int, q: Questionnaire) -> dict[str, Path]:
-    """Every format's input for `rows` records (files already there are kept)."""
+def write_all(
+    folder: Path, rows: int, q: Questionnaire, wanted: Collection[str] = FORMATS
+) -> dict[str, Path]:
+    """The `wanted` formats' inputs (and CSV) for `rows` records; files already there are
+    kept. Every path is returned; only the wanted ones are sure to exist."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {
         "csv": folder / f"records-{rows}.csv",
@@ -133,7 +136,7 @@ def write_all(folder: Path, rows: int, q: Questionnaire) -> dict[str, Path]:
         "sessions": write_sessions,
     }
     for name, write in writers.items():
-        if not paths[name].exists():
+        if name in wanted and not paths[name].exists():
             partial = paths[name].with_name(paths[name].name + ".partial")
             write(paths["csv"], partial, q)
             partial.rename(paths[name])
@@ -149,12 +152,12 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS))
     args = parser.parse_args()
     q = load_questionnaire()
-    paths = write_all(args.folder, args.rows, q)
+    chosen = [f for f in args.formats.split(",") if f]
+    paths = write_all(args.folder, args.rows, q, chosen)
     if not args.time:
         for name, path in paths.items():
             print(f"{name}: {path}")
         return
-    chosen = [f for f in args.formats.split(",") if f]
     if "csv" not in chosen:
         chosen.insert(0, "csv")
     out = args.folder / "out.csv"
