@@ -591,21 +591,21 @@ def _fast(
         heads, tails = columns["head"][start:stop], columns["tail"][start:stop]
         numbers = range(number, number + count)
         text = "".join(map("{}{}{}".format, heads, numbers, tails)).encode()
-        return JobResult(text, b"", count, 0, bands, levels, [])
-    from ketscreen.io.batch.parquet import ipc_bytes, pyarrow
+    else:
+        from ketscreen.io.batch.parquet import ipc_bytes, pyarrow
 
-    pa, _ = pyarrow()
-    part = batch.slice(start, count)
-    bands = _counts(part.column("band"))
-    levels = _none_named(_counts(part.column("top_flag_level")))
-    if not processor.writer.binary:
-        text = _text(pa, _numbered(pa, part, "head", number, "tail"))
-        return JobResult(text, b"", count, 0, bands, levels, [])
-    schema = processor.writer.schema  # type: ignore[attr-defined]
-    where = part.schema.get_field_index("source")
-    part = part.set_column(where, "source", _numbered(pa, part, "source", number))
-    table = pa.Table.from_batches([part.select(schema.names)]).cast(schema)
-    text = ipc_bytes(pa, table.combine_chunks().to_batches()[0])
+        pa, _ = pyarrow()
+        part = batch.slice(start, count)
+        bands = _counts(part.column("band"))
+        levels = _none_named(_counts(part.column("top_flag_level")))
+        if processor.writer.binary:
+            schema = processor.writer.schema  # type: ignore[attr-defined]
+            where = part.schema.get_field_index("source")
+            part = part.set_column(where, "source", _numbered(pa, part, "source", number))
+            table = pa.Table.from_batches([part.select(schema.names)]).cast(schema)
+            text = ipc_bytes(pa, table.combine_chunks().to_batches()[0])
+        else:
+            text = _text(pa, _numbered(pa, part, "head", number, "tail"))
     return JobResult(text, b"", count, 0, bands, levels, [])
 
 
