@@ -195,7 +195,7 @@ class _Query:
         self.parquet = parquet
         """Parquet input: the default reader, for the cells of the rows Python scores."""
         self.size = size
-        self.first = 1 if parquet else 2
+        self.numbered_from = 1 if parquet else 2
         """The number of the first row in its `source` cell: its line, or its row."""
         self._batches = parquet.batches(lambda _: None) if parquet else iter(())
         self._first = 1
@@ -536,7 +536,7 @@ def _run(
     for columns, batch in _fetch(connection, query.sql, arrow=parquet_out):
         py = columns["py"]
         n = len(py)
-        first = query.first + before
+        first = query.numbered_from + before
         if not any(py):
             yield _fast(columns, batch, 0, n, processor, first)
             before += n
