@@ -163,3 +163,67 @@ def test_without_pyarrow_one_line_says_what_to_install(
     assert code == ExitCode.ERROR
     assert stderr == 'Error: Parquet needs pyarrow: pip install "ketscreen[parquet]"\n'
     assert not target.exists() and stdout == ""
+
+
+def every_kind() -> pa.Table:
+    """Columns of each kind ketscreen reads, with nulls, and one it only counts."""
+    return pa.table(
+        {
+            "respondent_id": pa.array([7, None, -3], pa.int64()),
+            "use_12m": pa.array(["yes", "Yes ", None], pa.large_string()),
+            "freq_3m": pa.array(["daily", None, "weekly"], pa.string_view()),
+            "craving": pa.array(["no", "yes", None]).dictionary_encode(),
+            "tolerance": pa.array([True, None, False], pa.bool_()),
+            "self_harm": pa.array(["no", "", "past_month"]),
+            "withdrawal": pa.array([2.0, None, 1.5], pa.float64()),
+            "routes": pa.array([["snort", "inject"], None, []], pa.list_(pa.string())),
+            "k_hole": pa.nulls(3),
+            "when": pa.array([1, None, 3], pa.timestamp("ns", tz="UTC")),
+        }
+    )
+
+
+def test_arrow_writes_each_kind_of_column_as_the_csv_module_would(tmp_path: Path) -> None:
+    """The fast path (Arrow writes a batch as CSV lines) reads as the same cells as the
+    slow path (the csv module), for every kind of column."""
+    from ketscreen.io.batch import parquet
+
+    data = tmp_path / "kinds.parquet"
+    pq.write_table(every_kind(), data)
+    items = {item: k for k, item in enumerate(every_kind().column_names[1:9])}
+    reader = parquet.ParquetRows(str(data), data.open("rb"), items, warn=lambda _: None)
+    try:
+        [(_, batch)] = list(reader.batches(lambda _: None))
+        fast = reader.csv(batch)
+        slow = parquet._csv(reader.texts(batch))
+    finally:
+        reader.close()
+    assert fast is not None
+    assert list(csv.reader(io.StringIO(fast.decode()))) == list(
+        csv.reader(io.StringIO(slow.decode()))
+    )
+    assert fast.splitlines()[0] == b"7,yes,daily,no,true,no,2,snort;inject,,x"
+
+
+def test_cells_that_need_quotes_score_as_in_csv(tmp_path: Path) -> None:
+    """A comma, a quote or a line break in a cell (an id, here) sends that batch the
+    slow way; every row still scores as the same record in CSV, numbered by row."""
+    ids = ["plain", 'say "hi"', "a,b", "two\nlines", "cr\rhere", "last"]
+    rows = [[rid, "yes", "no", "no"] for rid in ids]
+    pq.write_table(
+        pa.table({k: [r[n] for r in rows] for n, k in enumerate(HEADER)}), tmp_path / "in.parquet"
+    )
+    with (tmp_path / "in.csv").open("w", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows([HEADER, *rows])
+    code, stdout, stderr = score(str(tmp_path / "in.parquet"), "--format", "jsonl")
+    code_csv, stdout_csv, _ = score(str(tmp_path / "in.csv"), "--format", "jsonl")
+    assert code == code_csv == ExitCode.OK, stderr
+    ours = [json.loads(line) for line in stdout.splitlines()]
+    theirs = [json.loads(line) for line in stdout_csv.splitlines()]
+    assert [r["respondent_id"] for r in ours] == ids
+    assert [r.pop("source") for r in ours] == [
+        f"{tmp_path / 'in.parquet'}:{n}" for n in range(1, 7)
+    ]
+    for record in theirs:
+        record.pop("source")
+    assert ours == theirs

@@ -70,7 +70,11 @@ def parquet_jobs(
     reader = ParquetRows(label, stream, items, warn=warn)
     try:
         for first, batch in reader.batches(advance):
-            yield from row_jobs(label, reader.plan, first, reader.texts(batch))
+            data = reader.csv(batch)
+            if data is None:
+                yield from row_jobs(label, reader.plan, first, reader.texts(batch))
+            else:
+                yield CsvJob(label, reader.plan, first, data)
     finally:
         reader.close()
 
@@ -132,6 +136,29 @@ class ParquetRows:
         texts = [kind.texts(batch.column(k)) for k, kind in enumerate(self.kinds)]
         return list(zip(*texts, strict=True)) if texts else [()] * batch.num_rows
 
+    def csv(self, batch: Any) -> bytes | None:
+        """A batch's rows as CSV lines, made by Arrow, when no cell needs quoting (nearly
+        always); None otherwise (`texts` and the csv module then do it). The lines read
+        as the cells of `self.texts(batch)`: each cell as it is, with a comma between
+        cells (two columns at least, as a line with no comma would be a blank line)."""
+        if len(self.kinds) < 2:
+            return None
+        pa = self.pa
+        import pyarrow.csv as arrow_csv  # type: ignore[import-untyped]
+
+        arrays = [kind.arrow(pa, batch.column(k)) for k, kind in enumerate(self.kinds)]
+        sink = pa.BufferOutputStream()
+        try:
+            arrow_csv.write_csv(
+                pa.Table.from_arrays(arrays, names=[str(k) for k in range(len(arrays))]),
+                sink,
+                arrow_csv.WriteOptions(include_header=False, quoting_style="none"),
+            )
+        except pa.ArrowInvalid:  # a cell with a comma, a quote or a line break
+            return None
+        data: bytes = sink.getvalue().to_pybytes()
+        return data
+
 
 def header_plan(
     label: str, names: Sequence[str], items: Mapping[str, int], warn: Callable[[str], None]
@@ -165,6 +192,13 @@ def row_jobs(
     label: str, plan: CsvPlan, first: int, rows: Sequence[tuple[str, ...]]
 ) -> Iterator[CsvJob]:
     """Rows as CSV jobs; a row with a line break in a cell is a job of its own."""
+    data = _csv(rows)
+    if b"\r" not in data and data.count(b"\n") == len(rows):
+        # No line break within a cell (the csv module writes one only there and at
+        # the end of each row): one job.
+        if rows:
+            yield CsvJob(label, plan, first, data)
+        return
     start = 0
     for k, cells in enumerate(rows):
         if any("\n" in cell or "\r" in cell for cell in cells):
@@ -178,34 +212,61 @@ def row_jobs(
 
 def _csv(rows: Sequence[tuple[str, ...]]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    # Every cell quoted: the csv module's minimal quoting leaves a carriage return bare
+    # (it quotes only the characters of the line terminator), which reads as a line end.
+    csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
     return buffer.getvalue().encode("utf-8", "surrogateescape")
 
 
 class _Kind:
     """How one column's values become cell text."""
 
-    def __init__(self, convert: Callable[[Any], list[str]]) -> None:
+    def __init__(
+        self, convert: Callable[[Any], list[str]], arrow: Callable[[Any], Any] | None = None
+    ) -> None:
         self.texts = convert
+        self._arrow = arrow
+
+    def arrow(self, pa: ModuleType, column: Any) -> Any:
+        """The column's cell text as an Arrow string array (the same text as `texts`)."""
+        if self._arrow is not None:
+            return self._arrow(column)
+        return pa.array(self.texts(column), pa.string())
 
     @classmethod
     def of(cls, pa: ModuleType, kind: Any, used: bool, label: str, name: str) -> _Kind:
+        import pyarrow.compute as compute  # type: ignore[import-untyped]
+
         types = pa.types
         if types.is_dictionary(kind):
             inner = cls.of(pa, kind.value_type, used, label, name)
-            return cls(lambda column: inner.texts(column.dictionary_decode()))
-        if types.is_string(kind) or types.is_large_string(kind):
-            return cls(lambda column: column.fill_null("").to_pylist())
-        if types.is_string_view(kind):
-            return cls(lambda column: column.cast(pa.string()).fill_null("").to_pylist())
+            return cls(
+                lambda column: inner.texts(column.dictionary_decode()),
+                lambda column: inner.arrow(pa, column.dictionary_decode()),
+            )
+        if types.is_string(kind) or types.is_large_string(kind) or types.is_string_view(kind):
+            return cls(
+                lambda column: column.cast(pa.string()).fill_null("").to_pylist(),
+                lambda column: column.cast(pa.string()).fill_null(""),
+            )
         if types.is_null(kind):  # a column with no value at all
-            return cls(lambda column: [""] * len(column))
+            return cls(
+                lambda column: [""] * len(column),
+                lambda column: pa.nulls(len(column), pa.string()).fill_null(""),
+            )
         if not used:
             # Only whether such a cell is empty matters (a record of empty cells is
             # skipped), so the values are never converted (a nanosecond time could not be).
-            return cls(lambda column: ["" if v else "x" for v in column.is_null().to_pylist()])
+            return cls(
+                lambda column: ["" if v else "x" for v in column.is_null().to_pylist()],
+                lambda column: compute.if_else(column.is_null(), "", "x"),
+            )
         if types.is_boolean(kind) or types.is_integer(kind):
-            return cls(lambda column: [_text(v) for v in column.to_pylist()])
+            # Arrow writes whole numbers as their digits and booleans as true/false.
+            return cls(
+                lambda column: [_text(v) for v in column.to_pylist()],
+                lambda column: column.cast(pa.string()).fill_null(""),
+            )
         if types.is_floating(kind):
             return cls(lambda column: [_float_text(v) for v in column.to_pylist()])
         if types.is_list(kind) or types.is_large_list(kind):
