@@ -90,6 +90,7 @@ def _exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read every record the exact way (the stdlib decoder, `normalize_answers`)."""
     monkeypatch.setattr(json_records, "quick", lambda text: UNSURE)
     monkeypatch.setattr(jobs.Processor, "_quick", lambda self, record, name, unknown: None)
+    monkeypatch.setattr(jobs.Processor, "_plain_lines", lambda self, job, lines: None)
 
 
 def _both(
@@ -124,6 +125,105 @@ def test_a_json_array_read_quickly_is_the_same_rows(monkeypatch: pytest.MonkeyPa
     assert quick_out == exact_out
     assert quick_warn == exact_warn
     assert [r["source"] for r in records(quick_out)][:3] == ["stdin:2", "stdin:3", "stdin:4"]
+
+
+def _plain_record(rng: random.Random, n: int) -> dict[str, object]:
+    record: dict[str, object] = {"respondent_id": f"r{n}"}
+    for item in Q.items.values():
+        if item.required:
+            record[item.id] = rng.choice(["yes", "Yes ", "YES"])
+        elif item.type is ItemType.MULTI:
+            record[item.id] = rng.sample(item.codes, rng.randint(0, 2))
+        else:
+            record[item.id] = rng.choice([*item.codes, item.codes[0].upper() + " ", None, ""])
+    return record
+
+
+def _odd_line(rng: random.Random, record: dict[str, object]) -> str:
+    """A record with the plain records' keys, made awkward in one of many ways."""
+    odd = dict(record)
+    single = rng.choice([i.id for i in Q.items.values() if i.type is not ItemType.MULTI])
+    multi = next(i.id for i in Q.items.values() if i.type is ItemType.MULTI)
+    kind = rng.randrange(18)
+    if kind == 0:
+        odd[single] = 1
+    elif kind == 1:
+        odd[single] = ["yes"]
+    elif kind == 2:
+        odd[single] = {"a": 1}
+    elif kind == 3:
+        odd[single] = "maybe"  # not an answer: invalid
+    elif kind == 4:
+        odd["respondent_id"] = 12345678901234567890123  # beyond 64 bits
+    elif kind == 5:
+        odd["respondent_id"] = "2026-12-07T10:00"  # a colon in a string
+    elif kind == 6:
+        odd["respondent_id"] = 17
+    elif kind == 7:
+        odd[multi] = "snort;inject"
+    elif kind == 8:
+        odd[multi] = ["snort", None]
+    elif kind == 9:
+        odd[multi] = [["snort"]]
+    elif kind == 10:
+        odd["shoe_size"] = 44  # a key that is not an item
+    elif kind == 11:
+        del odd[single]  # fewer keys
+    elif kind == 12:
+        odd = dict(reversed(list(odd.items())))  # the same keys in another order
+    elif kind == 15:
+        odd["respondent_id"] = rng.choice([True, 1.5, None])
+    elif kind == 16:
+        odd[multi] = None  # unanswered: still plain
+    elif kind == 13:  # spaces around a colon: still plain
+        return json.dumps(odd).replace(f'"{single}":', f'"{single}" :', 1)
+    elif kind == 14:
+        return json.dumps(odd)[:-1] + f', "{single}": "no"}}'  # a key twice
+    else:
+        return rng.choice(["", "   ", "not json", "[1, 2]", "null", json.dumps(odd) + "\r"])
+    return json.dumps(odd, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_json_lines_read_a_column_at_a_time_are_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Plain records (the road that reads a block a column at a time) among every kind of
+    awkward one: the same rows, in order, and warnings as the exact road gives."""
+    rng = random.Random(seed)
+    lines = []
+    for n in range(600):
+        record = _plain_record(rng, n)
+        if seed == 3:
+            del record["respondent_id"]
+        plain = rng.random() < 0.8
+        lines.append(json.dumps(record, separators=(",", ":")) if plain else _odd_line(rng, record))
+    data = "\n".join(lines) + "\n"
+    monkeypatch.setattr(readers, "BLOCK", 1 << 14)  # many blocks, each a mix
+    (quick_out, quick_warn), (exact_out, exact_warn) = _both(monkeypatch, data, InputFormat.JSONL)
+    assert quick_out == exact_out
+    assert quick_warn == exact_warn
+    rows = records(quick_out)
+    assert len(rows) == sum(1 for line in lines if line.strip())
+    assert sum(row["status"] == "ok" for row in rows) > 400
+
+
+def test_plain_json_lines_take_the_column_road(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records as programs write them are never read one by one."""
+    rng = random.Random(7)
+    data = "".join(json.dumps(_plain_record(rng, n)) + "\n" for n in range(300))
+    one_by_one: list[object] = []
+    real = jobs.Processor._lines_rows
+
+    def counting(self: jobs.Processor, job: Any, lines: Any, *args: Any) -> Any:
+        lines = list(lines)
+        one_by_one.extend(lines)
+        return real(self, job, lines, *args)
+
+    monkeypatch.setattr(jobs.Processor, "_lines_rows", counting)
+    out, _ = run_text(Q, data, InputFormat.JSONL)
+    assert len(records(out)) == 300
+    assert one_by_one == []
 
 
 def test_the_same_spelling_is_normalised_once_per_item(monkeypatch: pytest.MonkeyPatch) -> None:

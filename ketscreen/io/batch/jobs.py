@@ -227,6 +227,29 @@ class _KeyPlan(NamedTuple):
 _NO_PLAN: Any = object()
 
 
+class _LinePlan(NamedTuple):
+    """How `Processor._plain_lines` reads the records that have one set of keys."""
+
+    getter: Callable[[dict[Any, Any]], tuple[object, ...]]
+    """The values, keys sorted (KeyError when a key is missing)."""
+    size: int
+    """How many keys."""
+    blank: tuple[None, ...]
+    """The values of a line that is not plain."""
+    items: tuple[tuple[int, int], ...]
+    """(value position, item index) of each item."""
+    respondent: int | None
+    """The value position of the respondent id, if the records have one."""
+
+
+def _loads_or_none(line: str) -> object:
+    """The JSON value of a line, or None when orjson cannot read it."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _getter(positions: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """`itemgetter`, always giving a tuple."""
     if len(positions) == 1:
@@ -288,6 +311,7 @@ class Processor:
         self._texts: list[dict[str | None, str]] = [{None: ""} for _ in self.scorer.items]
         self._lists: list[dict[tuple[object, ...], str]] = [{} for _ in self.scorer.items]
         self._key_plans: dict[tuple[str, ...], _KeyPlan | None] = {}
+        self._line_plans: dict[tuple[str, ...], _LinePlan | None] = {}
 
     def scorer_for(self, questionnaire: Questionnaire) -> Scorer:
         scorer = self._scorers.get(questionnaire.version)
@@ -555,10 +579,164 @@ class Processor:
 
     def json_lines_rows(self, job: JsonLinesJob, unknown: dict[str, set[str]]) -> list[Row]:
         text, damaged = decode_records(job.data)
+        lines = text.split("\n")
+        plain = None if damaged else self._plain_lines(job, lines)
+        if plain is None:
+            return self._lines_rows(job, enumerate(lines), damaged, unknown)[0]
+        rows, numbers, slow = plain
+        if not slow:
+            return rows
+        others, other_numbers = self._lines_rows(
+            job, [(k, lines[k]) for k in slow], damaged, unknown
+        )
+        return _merge(rows, numbers, dict(zip(other_numbers, others, strict=True)))
+
+    def _plain_lines(
+        self, job: JsonLinesJob, lines: list[str]
+    ) -> tuple[list[Row], list[int], list[int]] | None:
+        """The rows of the plain lines of a block, read a column at a time (C-level
+        passes instead of a loop per record), their line numbers, and the offsets of the
+        other lines, which only the road line by line (`_lines_rows`) reads; None when
+        the keys of the block's first object are not plain (that road reads every line).
+
+        Plain: one JSON object with the first object's keys, each an item id of the
+        default version or `respondent_id` spelled exactly (one item at least); as many
+        `:` in the line as keys (each key ends with one, so no key can be repeated, and
+        no colon is in a string); a single-choice answer as text or null, a multi-select
+        answer as text, null or a list of texts, each one that normalises without an
+        error; a respondent id as `_quick` reads one. The cells are the very ones
+        `_quick` gives (the same per-item memos), so the rows are the same.
+        """
+        if lines and lines[-1] == "":
+            lines = lines[:-1]
+        try:
+            values: list[object] = list(map(orjson.loads, lines))
+        except orjson.JSONDecodeError:
+            values = list(map(_loads_or_none, lines))
+        plan = next((self._line_plan(v) for v in values if type(v) is dict), None)
+        if plan is None:
+            return None
+        getter, size, blank = plan.getter, plan.size, plan.blank
+        slow: set[int] = set()
+        got: list[tuple[object, ...]] = []
+        append = got.append
+        colons = map(str.count, lines, repeat(":"))
+        for k, (value, colon) in enumerate(zip(values, colons, strict=True)):
+            if type(value) is dict and len(value) == size == colon:
+                try:
+                    append(getter(value))
+                    continue
+                except KeyError:
+                    pass
+            slow.add(k)
+            append(blank)
+        columns = list(zip(*got, strict=True))
+        cells: list[Iterable[str]] = [repeat("")] * len(self.scorer.items)
+        for position, i in plan.items:
+            cells[i] = self._column_cells(i, columns[position], slow)
+        if plan.respondent is None:
+            ids: list[str | None] = [""] * len(got)
+        else:
+            ids = list(map(_plain_respondent, columns[plan.respondent]))
+        if None in ids:
+            slow.update(k for k, rid in enumerate(ids) if rid is None)
+        rows = list(zip(*cells, strict=False))  # the items without a key repeat ""
+        first = job.first_line
+        if slow:
+            kept = [k for k in range(len(rows)) if k not in slow]
+            rows = [rows[k] for k in kept]
+            ids = [ids[k] for k in kept]
+            numbers = [first + k for k in kept]
+        else:
+            numbers = list(range(first, first + len(rows)))
+        scored = self.scorer.score_rows(
+            self.identity,
+            rows,
+            ids,  # type: ignore[arg-type]  # no None left
+            self._sources(job.source, numbers),
+            column_word="item",
+        )
+        return scored, numbers, sorted(slow)
+
+    def _line_plan(self, record: dict[Any, Any]) -> _LinePlan | None:
+        """How `_plain_lines` reads records with this record's keys (None: it does not)."""
+        keys = tuple(sorted(record, key=str))
+        if keys in self._line_plans:
+            return self._line_plans[keys]
+        kinds = [self._key_kind(key) for key in keys]
+        plan = None
+        if any(kind >= 0 for kind in kinds) and all(
+            kind >= 0 or kind == _RESPONDENT_KEY for kind in kinds
+        ):
+            plan = _LinePlan(
+                getter=itemgetter(*keys) if len(keys) > 1 else lambda record: (record[keys[0]],),
+                size=len(keys),
+                blank=(None,) * len(keys),
+                items=tuple((p, kind) for p, kind in enumerate(kinds) if kind >= 0),
+                respondent=kinds.index(_RESPONDENT_KEY) if _RESPONDENT_KEY in kinds else None,
+            )
+        if len(self._line_plans) < 64:
+            self._line_plans[keys] = plan
+        return plan
+
+    def _column_cells(self, i: int, values: Sequence[object], slow: set[int]) -> list[str]:
+        """The cells of item `i` from its values, as `_quick` makes them; a value it
+        would not read puts its line in `slow` (its cell is then never used)."""
+        texts = self._texts[i]
+        if not _multi(self.scorer.items[i]):
+            try:
+                found = list(map(texts.get, values))  # type: ignore[arg-type]
+            except TypeError:  # a list or an object: look each value up
+                found = [texts.get(v) if type(v) is str or v is None else None for v in values]
+            if None not in found:
+                return found  # type: ignore[return-value]
+            out: list[str] = []
+            for k, (value, cell) in enumerate(zip(values, found, strict=True)):
+                if cell is None and type(value) is str:
+                    cell = texts.get(value)  # learnt from an earlier line of this block
+                    if cell is None:
+                        cell = self._learn(i, value, value, texts)
+                if cell is None:
+                    slow.add(k)
+                    cell = ""
+                out.append(cell)
+            return out
+        lists = self._lists[i]
+        out = []
+        for k, value in enumerate(values):
+            memo: dict[Any, str] | None = None
+            spelled: Any = None
+            if type(value) is str:
+                memo, spelled = texts, value
+            elif type(value) is list and all(type(part) is str for part in value):
+                memo, spelled = lists, tuple(value)
+            elif value is None:
+                out.append("")
+                continue
+            cell = None
+            if memo is not None:
+                cell = memo.get(spelled)
+                if cell is None:
+                    cell = self._learn(i, value, spelled, memo)
+            if cell is None:
+                slow.add(k)
+                cell = ""
+            out.append(cell)
+        return out
+
+    def _lines_rows(
+        self,
+        job: JsonLinesJob,
+        lines: Iterable[tuple[int, str]],
+        damaged: bool,
+        unknown: dict[str, set[str]],
+    ) -> tuple[list[Row], list[int]]:
+        """The rows of the given lines of a block (by offset), read one by one, and the
+        line number of each."""
         records: list[tuple[str, int, object]] = []
         problems: dict[int, Row] = {}
         loads = self.json.quick_loads
-        for offset, line in enumerate(text.split("\n")):
+        for offset, line in lines:
             if not line.strip():
                 continue
             number = job.first_line + offset
@@ -573,7 +751,10 @@ class Processor:
                     "", where, f"the line is not valid JSON ({json_reason(exc)})"
                 )
         rows = self.record_rows(records, unknown)
-        return _merge(rows, [line for _, line, _ in records], problems) if problems else rows
+        numbers = [line for _, line, _ in records]
+        if problems:
+            return _merge(rows, numbers, problems), sorted([*numbers, *problems])
+        return rows, numbers
 
     def record_rows(
         self, records: Sequence[tuple[str, int, object]], unknown: dict[str, set[str]]
