@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
@@ -230,6 +230,12 @@ class _LinePlan(NamedTuple):
     respondent: int | None
     """Index of the captured respondent id, if the file has that column."""
     constant: int
+    answers: tuple[tuple[int, Callable[[str], tuple[Answer | None, ...]]], ...] = ()
+    """--explain: (index of the captured group, memo of its items' normalised answers),
+    for every group, in the order of the columns."""
+    in_item_order: Callable[[Sequence[Answer | None]], tuple[Answer | None, ...]] | None = None
+    """--explain: the answers in item order, from the groups' answers followed by None
+    (the answer of an item without a column)."""
 
 
 class _Nothing(dict[str, "Answer | None"]):
@@ -240,6 +246,7 @@ class _Nothing(dict[str, "Answer | None"]):
 
 
 _NOTHING = _Nothing()
+_NO_ANSWER: tuple[None] = (None,)
 
 
 class _Explainer(NamedTuple):
@@ -540,6 +547,17 @@ class Scorer:
             self._plans[columns] = plan
         return plan
 
+    def _group_answers(
+        self, group: Sequence[tuple[int, int]], delimiter: str
+    ) -> Callable[[str], tuple[Answer | None, ...]]:
+        """The normalised answers of a captured group of cells, by its text (--explain)."""
+        tables = [self._answers[i] for _, i in group]
+
+        def answers(text: str) -> tuple[Answer | None, ...]:
+            return tuple(map(dict.__getitem__, tables, text.split(delimiter)))
+
+        return _Memo(answers).__getitem__
+
     def _line_plan(
         self,
         columns: tuple[tuple[int, int], ...],
@@ -556,6 +574,7 @@ class Scorer:
         cell = f"[^{re.escape(delimiter)}]*"
         parts: list[str] = []
         memos: list[tuple[int, Callable[[str], int]]] = []
+        answers: list[tuple[int, Callable[[str], tuple[Answer | None, ...]]]] = []
         respondent_at = None
         count = 0  # groups captured so far
         position = 0
@@ -578,14 +597,22 @@ class Scorer:
                 return sum(table[cell] for table, cell in zip(tables, cells, strict=True))
 
             memos.append((count, _Memo(combine).__getitem__))
+            if self.explain:
+                answers.append((count, self._group_answers(group, delimiter)))
             count += 1
             parts.append("(" + re.escape(delimiter).join([cell] * len(group)) + ")")
             position += len(group)
+        in_item_order = None
+        if self.explain:
+            rank = {i: k for k, (_, i) in enumerate(sorted(columns))}
+            in_item_order = itemgetter(*[rank.get(i, len(rank)) for i in range(self._n)])
         plan = _LinePlan(
             re.compile(re.escape(delimiter).join(parts)),
             tuple(memos),
             respondent_at,
             self._constant(columns),
+            tuple(answers),
+            in_item_order,
         )
         if len(self._line_plans) < 16:
             self._line_plans[key] = plan
@@ -638,7 +665,13 @@ class Scorer:
             ids = list(map(str.strip, captured[plan.respondent]))
         parts = [map(memo, captured[k]) for k, memo in plan.memos]
         packed = map(sum, zip(*parts, repeat(plan.constant, len(lines)), strict=True))
-        return self._decode(packed, columns, lines, ids, sources, "column", delimiter)
+        answers = None
+        if plan.in_item_order is not None and plan.answers:
+            # Each group's answers, chained, then None for the items without a column.
+            groups = [map(memo, captured[k]) for k, memo in plan.answers]
+            chained = map(chain.from_iterable, zip(*groups, repeat(_NO_ANSWER), strict=False))
+            answers = map(plan.in_item_order, map(tuple, chained))
+        return self._decode(packed, columns, lines, ids, sources, "column", delimiter, answers)
 
     def _decode(
         self,
@@ -649,8 +682,12 @@ class Scorer:
         sources: Sequence[str],
         column_word: str,
         delimiter: str | None,
+        answers: Iterable[tuple[Answer | None, ...]] | None = None,
     ) -> list[Row]:
-        """Rows from packed values; records that are not plainly valid go to `score()`."""
+        """Rows from packed values; records that are not plainly valid go to `score()`.
+
+        With --explain, `answers` are each row's normalised answers in item order, when
+        the caller has them (else they are read from the row's cells)."""
         flag_field = sum(self._flag_masks)
         mask1, mask2, mask3 = self._flag_masks
         first, second, third = self._flag_parts
@@ -663,7 +700,10 @@ class Scorer:
         explainer = self._explainer(tuple(columns)) if self.explain else None
         out: list[Row] = []
         append = out.append
-        for row, value, rid, src in zip(rows, packed, ids, sources, strict=True):
+        given_answers = repeat(None, len(rows)) if answers is None else answers
+        for row, value, rid, src, given in zip(
+            rows, packed, ids, sources, given_answers, strict=True
+        ):
             prof = profiles[value >> state_base & state_mask]
             need = prof.need
             if value & prof.bad or value & need != need:
@@ -678,12 +718,10 @@ class Scorer:
                 level = NOT_ASSESSED
             details = None
             if explainer is not None:
-                cells = row.split(delimiter) if isinstance(row, str) else row
-                details = Explained(
-                    tuple(map(dict.__getitem__, explainer.memos, explainer.cells(cells))),
-                    prof.asked,
-                    explainer.order,
-                )
+                if given is None:
+                    cells = row.split(delimiter) if isinstance(row, str) else row
+                    given = tuple(map(dict.__getitem__, explainer.memos, explainer.cells(cells)))
+                details = Explained(given, prof.asked, explainer.order)
             append(
                 new_row(
                     Row,

@@ -259,7 +259,7 @@ class _JsonWriter(Writer):
         """One record, the reference way (every row can be written so)."""
         text = _json(self.record(row))
         if row.details is not None:
-            text = text[:-1] + self._explainer(row.questionnaire_version).text(row.details) + "}"
+            text = text[:-1] + self._explainer(row.questionnaire_version).text(row.details)
         return text
 
     def texts(self, rows: Sequence[Row]) -> list[str]:
@@ -284,15 +284,21 @@ class _JsonWriter(Writer):
             if r[2] is not STATUS_OK or not plain:
                 append(self._dumps(r))
                 continue
-            text = (
+            # One f-string a record: each part is copied once.
+            if r[10] is None:
+                append(
+                    f'{{"respondent_id": "{r[0]}", "source": "{r[1]}", {heads[r[3], r[4]]}'
+                    f'{scores[r[5]]}"top_flag_level": {levels[r[6]]}, "flags": {flags[r[7]]}, '
+                    f'"missing": {missing[r[8]]}, "error": null, {tails.get(r[11], default)}}}'
+                )
+                continue
+            given, contributions = self._explainer(r[11]).parts(r[10])
+            append(
                 f'{{"respondent_id": "{r[0]}", "source": "{r[1]}", {heads[r[3], r[4]]}'
                 f'{scores[r[5]]}"top_flag_level": {levels[r[6]]}, "flags": {flags[r[7]]}, '
                 f'"missing": {missing[r[8]]}, "error": null, {tails.get(r[11], default)}'
+                f', "answers": {{{given}}}, "contributions": [{contributions}]}}'
             )
-            if r[10] is None:
-                append(text + "}")
-            else:
-                append(text + self._explainer(r[11]).text(r[10]) + "}")
         return out
 
 
@@ -396,13 +402,19 @@ class _ExplainText:
                 self._plans[order, asked] = plan
         return plan
 
-    def text(self, details: Explained) -> str:
+    def parts(self, details: Explained) -> tuple[str, str]:
+        """The text inside the "answers" object and inside the "contributions" list."""
         answers = details.answers
         plan = self._plan(details.order, details.asked)
         getitem = dict.__getitem__
         given = ", ".join(filter(None, map(getitem, plan.answers, plan.given(answers))))
         contributions = ", ".join(map(getitem, plan.contributions, plan.asked(answers)))
-        return f', "answers": {{{given}}}, "contributions": [{contributions}]'
+        return given, contributions
+
+    def text(self, details: Explained) -> str:
+        """The keys the record's JSON object ends with, and its closing brace."""
+        given, contributions = self.parts(details)
+        return f', "answers": {{{given}}}, "contributions": [{contributions}]}}'
 
 
 class _ExplainPlan(NamedTuple):
