@@ -90,7 +90,8 @@ def _exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read every record the exact way (the stdlib decoder, `normalize_answers`)."""
     monkeypatch.setattr(json_records, "quick", lambda text: UNSURE)
     monkeypatch.setattr(jobs.Processor, "_quick", lambda self, record, name, unknown: None)
-    monkeypatch.setattr(jobs.Processor, "_plain_lines", lambda self, job, lines: None)
+    monkeypatch.setattr(jobs.Processor, "_plain_values", lambda self, *args: None)
+    monkeypatch.setattr(readers, "_record_lines", lambda text: len(text.buffer))
 
 
 def _both(
@@ -224,6 +225,92 @@ def test_plain_json_lines_take_the_column_road(monkeypatch: pytest.MonkeyPatch) 
     out, _ = run_text(Q, data, InputFormat.JSONL)
     assert len(records(out)) == 300
     assert one_by_one == []
+
+
+def _odd_element(rng: random.Random, record: dict[str, object]) -> str:
+    """An element of a JSON array, one a line, made awkward for the block road."""
+    line = _odd_line(rng, record)
+    if not line.strip() or line.strip() in ("not json", "[1, 2]", "null"):
+        return rng.choice(
+            [
+                json.dumps(record, indent=1),  # over several lines
+                json.dumps(record) + ", " + json.dumps(record),  # two on a line
+                # two records on a line, the second ending on the next line
+                json.dumps(record) + ", " + json.dumps(record)[:-1] + ',\n"zz": 1}',
+                "  " + json.dumps(record),  # a space before the record
+                json.dumps({**record, "respondent_id": 1.5}),
+                json.dumps({**record, "nested": {"a": 1}}),
+                json.dumps({**record, "respondent_id": "a{b"}),
+                '{"respondent_id": 123456789012345678901234567890, "use_12m": "no"}',
+            ]
+        )
+    return line.rstrip("\r")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_json_array_one_record_a_line_reads_as_the_exact_road(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Records one a line (as `--format json` writes them) are read a block at a time;
+    among awkward ones (records over several lines, two on a line, repeated keys,
+    floats, nested objects) the rows, their lines and the warnings are the exact road's."""
+    rng = random.Random(seed)
+    elements = []
+    for n in range(600):
+        record = _plain_record(rng, n)
+        plain = rng.random() < 0.9
+        elements.append(
+            json.dumps(record, separators=(",", ":")) if plain else _odd_element(rng, record)
+        )
+    newline = "\r\n" if seed == 1 else "\n"
+    data = "[" + newline + ("," + newline).join(elements) + newline + "]" + newline
+    monkeypatch.setattr(readers, "BLOCK", 1 << 14)
+    (quick_out, quick_warn), (exact_out, exact_warn) = _both(monkeypatch, data, InputFormat.JSON)
+    assert quick_out == exact_out
+    assert quick_warn == exact_warn
+    assert len(records(quick_out)) == 600 + sum(e.count('"respondent_id"') - 1 for e in elements)
+
+
+def _calls(monkeypatch: pytest.MonkeyPatch, data: str) -> tuple[int, int]:
+    """How often the block road is tried, and how many records are read one by one."""
+    tried: list[int] = []
+    one: list[int] = []
+    block = readers._record_lines
+    single = json_records.RecordDecoder.quick_raw_decode
+
+    def trying(text: Any) -> Any:
+        tried.append(1)
+        return block(text)
+
+    def counting(self: Any, text: str, pos: int) -> Any:
+        one.append(1)
+        return single(self, text, pos)
+
+    monkeypatch.setattr(readers, "_record_lines", trying)
+    monkeypatch.setattr(json_records.RecordDecoder, "quick_raw_decode", counting)
+    out, _ = run_text(Q, data, InputFormat.JSON)
+    assert len(records(out)) == 3000
+    return len(tried), len(one)
+
+
+def test_records_one_a_line_are_read_a_block_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    rows = [json.dumps(_plain_record(rng, n)) for n in range(3000)]
+    tried, one = _calls(monkeypatch, "[\n" + ",\n".join(rows) + "\n]\n")
+    assert one <= 3  # the last record of each read, at most, and the array's last
+    assert tried < 10
+
+
+@pytest.mark.parametrize("layout", ["one line", "indented"])
+def test_other_layouts_do_not_try_the_block_road_for_every_record(
+    monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    rng = random.Random(4)
+    records_ = [_plain_record(rng, n) for n in range(3000)]
+    data = json.dumps(records_) if layout == "one line" else json.dumps(records_, indent=2)
+    tried, one = _calls(monkeypatch, data)
+    assert one == 3000
+    assert tried < 50  # once per window of text, not once per record
 
 
 def test_the_same_spelling_is_normalised_once_per_item(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,25 @@ def test_json_lines_flat_and_nested_records() -> None:
     assert summary.invalid == 0
 
 
+@pytest.mark.parametrize("fmt", [InputFormat.JSONL, InputFormat.JSON])
+def test_one_warning_names_the_unknown_keys_of_the_whole_input(
+    monkeypatch: pytest.MonkeyPatch, fmt: InputFormat
+) -> None:
+    """Keys that first appear deep in a big file are named too, in the one warning."""
+    monkeypatch.setattr(readers, "BLOCK", 1 << 12)
+    monkeypatch.setattr(readers, "RECORDS_PER_JOB", 20)
+    rows = [{"respondent_id": f"r{n}", "use_12m": "no", "self_harm": "no"} for n in range(600)]
+    rows[3]["site"] = "north"
+    rows[590]["visit"] = 2
+    text = jsonl(*rows)
+    if fmt is InputFormat.JSON:
+        text = "[\n" + ",\n".join(text.splitlines()) + "\n]\n"
+    warnings: list[str] = []
+    out, summary = run_text(Q, text, fmt, warnings=warnings)
+    assert len(records(out)) == 600 and summary.invalid == 0
+    assert warnings == ["stdin: ignoring unknown keys: 'site', 'visit'"]
+
+
 @pytest.mark.parametrize(
     ("line", "error"),
     [

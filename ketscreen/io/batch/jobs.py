@@ -228,7 +228,7 @@ _NO_PLAN: Any = object()
 
 
 class _LinePlan(NamedTuple):
-    """How `Processor._plain_lines` reads the records that have one set of keys."""
+    """How `Processor._plain_values` reads the records that have one set of keys."""
 
     getter: Callable[[dict[Any, Any]], tuple[object, ...]]
     """The values, keys sorted (KeyError when a key is missing)."""
@@ -336,7 +336,7 @@ class Processor:
             elif isinstance(job, JsonLinesJob):
                 rows = self.json_lines_rows(job, unknown)
             elif isinstance(job, RecordsJob):
-                rows = self.record_rows(job.records, unknown)
+                rows = self._plain_records(job.records, unknown)
             elif isinstance(job, FhirJob):
                 rows = self.fhir_rows(job)
             elif isinstance(job, FhirEntriesJob):
@@ -583,29 +583,24 @@ class Processor:
         plain = None if damaged else self._plain_lines(job, lines)
         if plain is None:
             return self._lines_rows(job, enumerate(lines), damaged, unknown)[0]
-        rows, numbers, slow = plain
+        rows, kept, slow = plain
         if not slow:
             return rows
-        others, other_numbers = self._lines_rows(
-            job, [(k, lines[k]) for k in slow], damaged, unknown
-        )
-        return _merge(rows, numbers, dict(zip(other_numbers, others, strict=True)))
+        others, numbers = self._lines_rows(job, [(k, lines[k]) for k in slow], damaged, unknown)
+        first = job.first_line
+        return _merge(rows, [first + k for k in kept], dict(zip(numbers, others, strict=True)))
 
     def _plain_lines(
         self, job: JsonLinesJob, lines: list[str]
     ) -> tuple[list[Row], list[int], list[int]] | None:
-        """The rows of the plain lines of a block, read a column at a time (C-level
-        passes instead of a loop per record), their line numbers, and the offsets of the
-        other lines, which only the road line by line (`_lines_rows`) reads; None when
-        the keys of the block's first object are not plain (that road reads every line).
+        """The rows of the plain lines of a block (`_plain_values`), their offsets, and
+        the offsets of the other lines, which only the road line by line (`_lines_rows`)
+        reads; None when the keys of the block's first object are not plain (that road
+        reads every line).
 
-        Plain: one JSON object with the first object's keys, each an item id of the
-        default version or `respondent_id` spelled exactly (one item at least); as many
-        `:` in the line as keys (each key ends with one, so no key can be repeated, and
-        no colon is in a string); a single-choice answer as text or null, a multi-select
-        answer as text, null or a list of texts, each one that normalises without an
-        error; a respondent id as `_quick` reads one. The cells are the very ones
-        `_quick` gives (the same per-item memos), so the rows are the same.
+        A line is plain when orjson reads it as a plain record (`_plain_values`) and it
+        has as many `:` as the record has keys: each key ends with one, so no key is
+        repeated (orjson would keep the last) and no colon is in a string.
         """
         if lines and lines[-1] == "":
             lines = lines[:-1]
@@ -613,6 +608,50 @@ class Processor:
             values: list[object] = list(map(orjson.loads, lines))
         except orjson.JSONDecodeError:
             values = list(map(_loads_or_none, lines))
+        colons = list(map(str.count, lines, repeat(":")))
+        first = job.first_line
+        return self._plain_values(
+            values, colons, lambda kept: self._sources(job.source, [first + k for k in kept])
+        )
+
+    def _plain_records(
+        self, records: Sequence[tuple[str, int, object]], unknown: dict[str, set[str]]
+    ) -> list[Row]:
+        """The rows of parsed records: the plain ones a column at a time
+        (`_plain_values`), the others by `record_rows`, in order."""
+        plain = self._plain_values(
+            [value for _, _, value in records],
+            None,
+            lambda kept: [f"{records[k][0]}:{records[k][1]}" for k in kept],
+        )
+        if plain is None:
+            return self.record_rows(records, unknown)
+        rows, kept, slow = plain
+        if not slow:
+            return rows
+        others = self.record_rows([records[k] for k in slow], unknown)
+        return _merge(rows, kept, dict(zip(slow, others, strict=True)))
+
+    def _plain_values(
+        self,
+        values: Sequence[object],
+        colons: Sequence[int] | None,
+        sources: Callable[[list[int]], list[str]],
+    ) -> tuple[list[Row], list[int], list[int]] | None:
+        """The rows of the plain records among `values`, read a column at a time (C-level
+        passes instead of a loop per record), their offsets, and the offsets of the
+        others; None when the keys of the first object are not plain. `colons`: how many
+        `:` the text of each value holds (a record is plain only with one per key), or
+        None when the values are known to be the exact decoder's; `sources` gives the
+        source of each record by offset.
+
+        Plain: a JSON object with the first object's keys, each an item id of the
+        default version or `respondent_id` spelled exactly (one item at least); a
+        single-choice answer as text or null, a multi-select answer as text, null or a
+        list of texts, each one that normalises without an error; a respondent id as
+        `_quick` reads one. The cells are the very ones `_quick` gives (the same
+        per-item memos), so the rows are the same.
+        """
         plan = next((self._line_plan(v) for v in values if type(v) is dict), None)
         if plan is None:
             return None
@@ -620,9 +659,8 @@ class Processor:
         slow: set[int] = set()
         got: list[tuple[object, ...]] = []
         append = got.append
-        colons = map(str.count, lines, repeat(":"))
-        for k, (value, colon) in enumerate(zip(values, colons, strict=True)):
-            if type(value) is dict and len(value) == size == colon:
+        for k, value in enumerate(values):
+            if type(value) is dict and len(value) == size and (colons is None or colons[k] == size):
                 try:
                     append(getter(value))
                     continue
@@ -641,25 +679,23 @@ class Processor:
         if None in ids:
             slow.update(k for k, rid in enumerate(ids) if rid is None)
         rows = list(zip(*cells, strict=False))  # the items without a key repeat ""
-        first = job.first_line
         if slow:
             kept = [k for k in range(len(rows)) if k not in slow]
             rows = [rows[k] for k in kept]
             ids = [ids[k] for k in kept]
-            numbers = [first + k for k in kept]
         else:
-            numbers = list(range(first, first + len(rows)))
+            kept = list(range(len(rows)))
         scored = self.scorer.score_rows(
             self.identity,
             rows,
             ids,  # type: ignore[arg-type]  # no None left
-            self._sources(job.source, numbers),
+            sources(kept),
             column_word="item",
         )
-        return scored, numbers, sorted(slow)
+        return scored, kept, sorted(slow)
 
     def _line_plan(self, record: dict[Any, Any]) -> _LinePlan | None:
-        """How `_plain_lines` reads records with this record's keys (None: it does not)."""
+        """How `_plain_values` reads records with this record's keys (None: it does not)."""
         keys = tuple(sorted(record, key=str))
         if keys in self._line_plans:
             return self._line_plans[keys]

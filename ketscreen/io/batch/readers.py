@@ -13,8 +13,11 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
+
+import orjson
 
 from ketscreen.core.compiled import field_name
 from ketscreen.io.batch.formats import (
@@ -60,6 +63,9 @@ _ENTRY_END = re.compile(
     r"[ \t\r\n]*:)"
 )
 """The end of a Bundle entry that another entry follows (its keys are FHIR's)."""
+_LINE_END = re.compile(r"\}[ \t\r]*,[ \t\r]*\n")
+"""The end of a record of a JSON array, one record a line, that another record follows."""
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 ENTRIES_PER_JOB = 200
 """Entries of a Bundle read one at a time (the exact road) that make one job."""
 
@@ -373,6 +379,8 @@ class _TextStream:
         self.advance = advance
         self.buffer = ""
         self.pos = 0
+        self.dropped = 0
+        """Characters read and dropped from the front of `buffer`."""
         self.line = 1
         self.eof = False
         self.start = True
@@ -395,6 +403,7 @@ class _TextStream:
             text = data.decode("utf-8", "surrogateescape")
             self.damaged = True
         self.buffer = self.buffer[self.pos :] + text
+        self.dropped += self.pos
         self.pos = 0
         return True
 
@@ -471,8 +480,23 @@ def _json_array(source: Source, stream: BinaryIO, advance: Advance) -> Iterator[
     if text.skip_space() != "[":
         raise text.fail("expected a JSON array of records")
     batch: list[tuple[str, int, object]] = []
+    exact_until = 0  # up to here (counted from the start) records are read one by one
     for _ in text.elements():
         text.ahead(BLOCK)  # enough text ahead for any ordinary record
+        if text.dropped + text.pos >= exact_until:
+            block = _record_lines(text)
+            if isinstance(block, int):
+                exact_until = text.dropped + block
+            else:
+                if batch:
+                    yield RecordsJob(tuple(batch))
+                    batch = []
+                values, end = block
+                yield RecordsJob(
+                    tuple((label, text.line + k, value) for k, value in enumerate(values))
+                )
+                text.move(end)
+                continue
         value, end = text.value(decoder.quick_raw_decode)
         if text.damaged and UNDECODED.search(text.buffer, text.pos, end):
             value = Broken(f"the record {NOT_UTF8}")
@@ -600,6 +624,56 @@ def _entry_block(text: _TextStream) -> tuple[list[object], int] | None:
     with gc_paused():  # many objects, no cycles: collecting would double the time
         entries = quick_array(buffer[pos:end])
     return None if entries is None else (entries, end)
+
+
+def _record_lines(text: _TextStream) -> tuple[list[object], int] | int:
+    """Whole records of a JSON array from `pos`, one a line (as `ketscreen score --format
+    json` writes them), read by orjson in one go: their values and where they end; or,
+    when that is not sure to be exact, where to stop reading them one by one.
+
+    The text is cut after the last `},` that ends a line. It is one record a line when
+    every line starts with `{` and holds the only `{` of its record: as many `{` as
+    lines, and as many records, each an object (so a record's line is the line it
+    starts on). The values are the exact decoder's when no key is repeated (as many
+    `:` as keys: each key ends with one) and no value is a float (orjson reads a long
+    integer as one) nor a list that holds one.
+    """
+    buffer, pos = text.buffer, text.pos
+    window = max(pos, len(buffer) - (1 << 16))
+    ends = list(_LINE_END.finditer(buffer, window))
+    if not ends and window > pos:
+        ends = list(_LINE_END.finditer(buffer, pos))
+    if not ends:
+        return len(buffer)
+    end = ends[-1].start() + 1
+    chunk = buffer[pos:end]
+    lines = chunk.count("\n") + 1
+    if (
+        chunk.count("{") != lines
+        or chunk.count("\n{") != lines - 1
+        or (text.damaged and UNDECODED.search(chunk) is not None)
+    ):
+        return end
+    try:
+        with gc_paused():
+            values = orjson.loads("[" + chunk + "]")
+    except orjson.JSONDecodeError:
+        return end
+    if len(values) != lines or set(map(type, values)) != {dict}:
+        return end
+    if chunk.count(":") != sum(map(len, values)):
+        return end
+    kinds = set(map(type, chain.from_iterable(map(dict.values, values))))
+    if not kinds <= _PLAIN_TYPES | {list}:
+        return end
+    if list in kinds:
+        lists = filter(_is_list, chain.from_iterable(map(dict.values, values)))
+        if not set(map(type, chain.from_iterable(lists))) <= _PLAIN_TYPES:
+            return end
+    return values, end
+
+
+_is_list = list.__instancecheck__
 
 
 def _check_damage(text: _TextStream, end: int) -> None:

@@ -192,7 +192,8 @@ def run_batch(
     bad_writer = writer_for(options.errors or options.output, versions, raw_csv=options.raw_csv)
     union = versions.union_items()
     items = {item_id: i for i, item_id in enumerate(union)}
-    warned: set[str] = set()
+    unknown: dict[str, set[str]] = {}
+    """Keys that are not items, per input: one warning each, when the batch ends."""
     hinted: set[str] = set()
     reading = ""
 
@@ -280,14 +281,11 @@ def run_batch(
             if bad_sink is not None:
                 bad_sink.block(result.errors_text, result.invalid)
             for name, keys in result.unknown.items():
-                if name not in warned:
-                    warned.add(name)
-                    shown = sorted(field_name(key) for key in keys)
-                    more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-                    warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
+                unknown.setdefault(name, set()).update(keys)
     except StrictStop:
         raise
     except KetscreenError as exc:
+        _warn_unknown(unknown, warn)
         # An input that cannot be read at all. Before any output: nothing is written
         # (exit 1). After some: the output is closed with a last record saying where
         # and why it stops, so that a half-written stdout is never taken for whole.
@@ -303,11 +301,21 @@ def run_batch(
         stopped = InputError(f"{exc}; the output ends with a record saying where it stopped")
         stopped.exit_code = exc.exit_code
         raise stopped from None
+    _warn_unknown(unknown, warn)
     sink.close()
     if bad_sink is not None:
         bad_sink.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _warn_unknown(unknown: dict[str, set[str]], warn: Callable[[str], None]) -> None:
+    """One warning per input, naming every key it holds that is not an item (ten, and
+    how many more)."""
+    for name, keys in unknown.items():
+        shown = sorted(field_name(key) for key in keys)
+        more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+        warn(f"{name}: ignoring unknown keys: {', '.join(shown[:10])}{more}")
 
 
 def _sink(stream: IO[str], writer: Writer) -> _Sink:
