@@ -242,6 +242,7 @@ def _odd_element(rng: random.Random, record: dict[str, object]) -> str:
                 json.dumps({**record, "nested": {"a": 1}}),
                 json.dumps({**record, "respondent_id": "a{b"}),
                 '{"respondent_id": 123456789012345678901234567890, "use_12m": "no"}',
+                '{"respondent_id": "big", "use_12m": "no", "x": 1e400}',  # orjson refuses
             ]
         )
     return line.rstrip("\r")

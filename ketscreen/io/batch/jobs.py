@@ -658,16 +658,29 @@ class Processor:
         getter, size, blank = plan.getter, plan.size, plan.blank
         slow: set[int] = set()
         got: list[tuple[object, ...]] = []
-        append = got.append
-        for k, value in enumerate(values):
-            if type(value) is dict and len(value) == size and (colons is None or colons[k] == size):
-                try:
-                    append(getter(value))
-                    continue
-                except KeyError:
-                    pass
-            slow.add(k)
-            append(blank)
+        sizes = [size] * len(values)
+        if (
+            set(map(type, values)) == {dict}
+            and list(map(len, values)) == sizes  # type: ignore[arg-type]
+            and (colons is None or colons == sizes)
+        ):
+            with contextlib.suppress(KeyError):  # then record by record, below
+                got = list(map(getter, values))  # type: ignore[arg-type]
+        if not got:
+            append = got.append
+            for k, value in enumerate(values):
+                if (
+                    type(value) is dict
+                    and len(value) == size
+                    and (colons is None or colons[k] == size)
+                ):
+                    try:
+                        append(getter(value))
+                        continue
+                    except KeyError:
+                        pass
+                slow.add(k)
+                append(blank)
         columns = list(zip(*got, strict=True))
         cells: list[Iterable[str]] = [repeat("")] * len(self.scorer.items)
         for position, i in plan.items:
@@ -738,6 +751,13 @@ class Processor:
                 out.append(cell)
             return out
         lists = self._lists[i]
+        if set(map(type, values)) == {list}:
+            try:
+                found = list(map(lists.get, map(tuple, values)))  # type: ignore[arg-type]
+            except TypeError:  # a list that holds a list or an object
+                found = [None]
+            if None not in found:
+                return found  # type: ignore[return-value]
         out = []
         for k, value in enumerate(values):
             memo: dict[Any, str] | None = None
