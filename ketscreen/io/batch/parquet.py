@@ -410,6 +410,9 @@ class ParquetSink:
             self.out.write_table(self.pa.concat_tables(self.held), row_group_size=ROW_GROUP_ROWS)
         self.held, self.rows = [], 0
 
+    def abort(self) -> None:
+        """The batch stops: nothing more is written (the output is then discarded)."""
+
     def close(self) -> None:
         self._flush()
         self.out.close()

@@ -14,11 +14,15 @@ progress bar). A script that calls `run_batch` with workers must therefore do so
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
+import stat
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -271,40 +275,48 @@ def run_batch(
             started=begin,
         )
     try:
-        for result in results:
-            summary.add(result)
-            if options.strict and result.invalid:
-                raise StrictStop(
-                    f"{result.problems[0]} (--strict: stopped here; nothing was written)"
-                )
-            sink.block(result.text, result.records)
-            if bad_sink is not None:
-                bad_sink.block(result.errors_text, result.invalid)
-            for name, keys in result.unknown.items():
-                unknown.setdefault(name, set()).update(keys)
-    except StrictStop:
-        raise
-    except KetscreenError as exc:
-        _warn_unknown(unknown, warn)
-        # An input that cannot be read at all. Before any output: nothing is written
-        # (exit 1). After some: the output is closed with a last record saying where
-        # and why it stops, so that a half-written stdout is never taken for whole.
-        if not sink.wrote_header:
+        try:
+            for result in results:
+                summary.add(result)
+                if options.strict and result.invalid:
+                    raise StrictStop(
+                        f"{result.problems[0]} (--strict: stopped here; nothing was written)"
+                    )
+                sink.block(result.text, result.records)
+                if bad_sink is not None:
+                    bad_sink.block(result.errors_text, result.invalid)
+                for name, keys in result.unknown.items():
+                    unknown.setdefault(name, set()).update(keys)
+        except StrictStop:
             raise
-        if not kept_when_stopped:
-            stopped = InputError(f"{exc}; nothing was written")
+        except KetscreenError as exc:
+            _warn_unknown(unknown, warn)
+            # An input that cannot be read at all. Before any output: nothing is written
+            # (exit 1). After some: the output is closed with a last record saying where
+            # and why it stops, so that a half-written stdout is never taken for whole.
+            if not sink.wrote_header:
+                raise
+            if not kept_when_stopped:
+                stopped = InputError(f"{exc}; nothing was written")
+                stopped.exit_code = exc.exit_code
+                raise stopped from None
+            stop = invalid_row("", reading, f"the batch stopped here, unfinished: {exc}")
+            sink.block(writer.encoded([stop]), 1)
+            sink.close()
+            stopped = InputError(f"{exc}; the output ends with a record saying where it stopped")
             stopped.exit_code = exc.exit_code
             raise stopped from None
-        stop = invalid_row("", reading, f"the batch stopped here, unfinished: {exc}")
-        sink.block(writer.encoded([stop]), 1)
+        _warn_unknown(unknown, warn)
         sink.close()
-        stopped = InputError(f"{exc}; the output ends with a record saying where it stopped")
-        stopped.exit_code = exc.exit_code
-        raise stopped from None
-    _warn_unknown(unknown, warn)
-    sink.close()
-    if bad_sink is not None:
-        bad_sink.close()
+        if bad_sink is not None:
+            bad_sink.close()
+    except BaseException:
+        # Whatever stops the batch (a write that failed, Ctrl-C, --strict, an input that
+        # cannot be read): blocks still waiting to be written are dropped, threads end.
+        sink.abort()
+        if bad_sink is not None:
+            bad_sink.abort()
+        raise
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -328,9 +340,91 @@ def _sink(stream: IO[str], writer: Writer) -> _Sink:
     return _Sink(stream, writer)
 
 
+class _Writes:
+    """Writes bytes to a binary stream from a thread of its own, so that writing (and the
+    disk's write-back, for an output of gigabytes) overlaps with scoring the next block.
+
+    At most one block waits while another is written. A write that fails is raised by
+    the next `write`, or by `finish`; `abort` drops what waits. The thread starts with
+    the first write, and `finish` (or `abort`) ends it, before the stream is closed.
+
+    Into a regular file, what is written is also synced every SYNC_BYTES: the disk then
+    writes as the batch goes (a file of gigabytes would otherwise sit in memory until
+    the kernel throttles every write, and the final fsync would wait for all of it).
+    """
+
+    SYNC_BYTES = 64 << 20
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+        self.thread: threading.Thread | None = None
+        self.failed: BaseException | None = None
+        self.dropping = False
+        self.unsynced = 0
+        self.fd: int | None = None
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            fd = raw.fileno()
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                self.fd = fd
+
+    def write(self, data: bytes) -> None:
+        self._raise()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="ketscreen-output", daemon=True)
+            self.thread.start()
+        self.waiting.put(data)
+
+    def _run(self) -> None:
+        while True:
+            data = self.waiting.get()
+            if data is None:
+                return
+            if self.failed is None and not self.dropping:
+                try:
+                    self.raw.write(data)
+                    self._sync(len(data))
+                except BaseException as exc:  # raised in the scoring thread
+                    self.failed = exc
+
+    def _sync(self, size: int) -> None:
+        self.unsynced += size
+        if self.fd is not None and self.unsynced >= self.SYNC_BYTES:
+            self.raw.flush()
+            getattr(os, "fdatasync", os.fsync)(self.fd)
+            self.unsynced = 0
+
+    def _raise(self) -> None:
+        if self.failed is not None:
+            failed, self.failed = self.failed, None
+            self.dropping = True  # nothing after a failed write
+            raise failed
+
+    def finish(self) -> None:
+        """Wait until everything is written; raise a write that failed."""
+        if self.thread is not None:
+            self.waiting.put(None)
+            self.thread.join()
+            self.thread = None
+        self._raise()
+
+    def abort(self) -> None:
+        """Drop what waits and end the thread (after the write under way, if it ends)."""
+        self.dropping = True
+        if self.thread is not None:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.waiting.get_nowait()
+            with contextlib.suppress(queue.Full):
+                self.waiting.put_nowait(None)
+            self.thread.join(timeout=5)  # a write to a pipe nobody reads may never end
+            self.thread = None
+
+
 class _Sink:
     """Writes a writer's header, UTF-8 blocks of records with separators, and its footer
-    to a text stream, straight to its binary layer when it has one.
+    to a text stream, straight to its binary layer when it has one (from a thread of its
+    own, `_Writes`).
 
     A writer whose lone record is written differently (FHIR: a bare resource, several
     are a Bundle) starts only once it is known whether the first record is alone.
@@ -338,7 +432,8 @@ class _Sink:
 
     def __init__(self, stream: IO[str], writer: Writer) -> None:
         self.stream = stream
-        self.raw: BinaryIO | None = getattr(stream, "buffer", None)
+        raw: BinaryIO | None = getattr(stream, "buffer", None)
+        self.raw = _Writes(raw) if raw is not None else None
         self.writer = writer
         self.separator = writer.separator.encode()
         self.wrote = False
@@ -389,6 +484,13 @@ class _Sink:
                 self.text(self.writer.footer(False))
         else:
             self.text(self.writer.footer(self.wrote))
+        if self.raw is not None:
+            self.raw.finish()
+
+    def abort(self) -> None:
+        """Stop writing (the batch stops): what waits is dropped."""
+        if self.raw is not None:
+            self.raw.abort()
 
 
 def _open(source: Source) -> BinaryIO:
