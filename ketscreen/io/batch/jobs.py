@@ -580,7 +580,7 @@ class Processor:
     def json_lines_rows(self, job: JsonLinesJob, unknown: dict[str, set[str]]) -> list[Row]:
         text, damaged = decode_records(job.data)
         lines = text.split("\n")
-        plain = None if damaged else self._plain_lines(job, lines)
+        plain = None if damaged else self._plain_lines(job, lines, text.count(":"))
         if plain is None:
             return self._lines_rows(job, enumerate(lines), damaged, unknown)[0]
         rows, kept, slow = plain
@@ -591,7 +591,7 @@ class Processor:
         return _merge(rows, [first + k for k in kept], dict(zip(numbers, others, strict=True)))
 
     def _plain_lines(
-        self, job: JsonLinesJob, lines: list[str]
+        self, job: JsonLinesJob, lines: list[str], colons_in_all: int
     ) -> tuple[list[Row], list[int], list[int]] | None:
         """The rows of the plain lines of a block (`_plain_values`), their offsets, and
         the offsets of the other lines, which only the road line by line (`_lines_rows`)
@@ -600,7 +600,9 @@ class Processor:
 
         A line is plain when orjson reads it as a plain record (`_plain_values`) and it
         has as many `:` as the record has keys: each key ends with one, so no key is
-        repeated (orjson would keep the last) and no colon is in a string.
+        repeated (orjson would keep the last) and no colon is in a string. When every
+        line is an object and the block (`colons_in_all`) holds as many `:` as all the
+        records have keys, each line does (none has fewer), so lines are not counted.
         """
         if lines and lines[-1] == "":
             lines = lines[:-1]
@@ -608,7 +610,9 @@ class Processor:
             values: list[object] = list(map(orjson.loads, lines))
         except orjson.JSONDecodeError:
             values = list(map(_loads_or_none, lines))
-        colons = list(map(str.count, lines, repeat(":")))
+        colons: list[int] | None = None
+        if set(map(type, values)) != {dict} or colons_in_all != sum(map(len, values)):  # type: ignore[arg-type]
+            colons = list(map(str.count, lines, repeat(":")))
         first = job.first_line
         return self._plain_values(
             values, colons, lambda kept: self._sources(job.source, [first + k for k in kept])
