@@ -735,54 +735,45 @@ class Processor:
     def _column_cells(self, i: int, values: Sequence[object], slow: set[int]) -> list[str]:
         """The cells of item `i` from its values, as `_quick` makes them; a value it
         would not read puts its line in `slow` (its cell is then never used)."""
-        texts = self._texts[i]
-        if not _multi(self.scorer.items[i]):
+        multi = _multi(self.scorer.items[i])
+        found: list[str | None] = [None]
+        if not multi:
             try:
-                found = list(map(texts.get, values))  # type: ignore[arg-type]
-            except TypeError:  # a list or an object: look each value up
-                found = [texts.get(v) if type(v) is str or v is None else None for v in values]
-            if None not in found:
-                return found  # type: ignore[return-value]
-            out: list[str] = []
-            for k, (value, cell) in enumerate(zip(values, found, strict=True)):
-                if cell is None and type(value) is str:
-                    cell = texts.get(value)  # learnt from an earlier line of this block
-                    if cell is None:
-                        cell = self._learn(i, value, value, texts)
-                if cell is None:
-                    slow.add(k)
-                    cell = ""
-                out.append(cell)
-            return out
-        lists = self._lists[i]
-        if set(map(type, values)) == {list}:
-            try:
-                found = list(map(lists.get, map(tuple, values)))  # type: ignore[arg-type]
-            except TypeError:  # a list that holds a list or an object
+                found = list(map(self._texts[i].get, values))  # type: ignore[arg-type]
+            except TypeError:  # a list or an object: looked up one by one, below
                 found = [None]
-            if None not in found:
-                return found  # type: ignore[return-value]
-        out = []
-        for k, value in enumerate(values):
-            memo: dict[Any, str] | None = None
-            spelled: Any = None
-            if type(value) is str:
-                memo, spelled = texts, value
-            elif type(value) is list and all(type(part) is str for part in value):
-                memo, spelled = lists, tuple(value)
-            elif value is None:
-                out.append("")
-                continue
-            cell = None
-            if memo is not None:
-                cell = memo.get(spelled)
-                if cell is None:
-                    cell = self._learn(i, value, spelled, memo)
+        elif set(map(type, values)) == {list}:
+            with contextlib.suppress(TypeError):  # a list that holds a list or an object
+                found = list(map(self._lists[i].get, map(tuple, values)))  # type: ignore[arg-type]
+        if None not in found:
+            return found  # type: ignore[return-value]
+        if len(found) != len(values):
+            found = [None] * len(values)
+        out: list[str] = []
+        for k, (value, cell) in enumerate(zip(values, found, strict=True)):
+            if cell is None:
+                cell = self._one_cell(i, value, multi)
             if cell is None:
                 slow.add(k)
                 cell = ""
             out.append(cell)
         return out
+
+    def _one_cell(self, i: int, value: object, multi: bool) -> str | None:
+        """The cell of one value of item `i` as `_quick` reads it (an answer not seen yet
+        is learnt), or None when only the exact road reads it."""
+        memo: dict[Any, str]
+        spelled: Any
+        if value is None:
+            return ""
+        if type(value) is str:
+            memo, spelled = self._texts[i], value
+        elif multi and type(value) is list and all(type(part) is str for part in value):
+            memo, spelled = self._lists[i], tuple(value)
+        else:
+            return None
+        cell = memo.get(spelled)
+        return cell if cell is not None else self._learn(i, value, spelled, memo)
 
     def _lines_rows(
         self,
