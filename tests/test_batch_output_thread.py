@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ketscreen import load_questionnaire
+from ketscreen.errors import KetscreenError
 from ketscreen.io.batch import readers, runner
 from ketscreen.io.batch.formats import OutputFormat
 from ketscreen.io.batch.readers import Source
@@ -133,3 +134,31 @@ def test_a_batch_stopped_while_writing_leaves_no_thread(monkeypatch: pytest.Monk
         score_to(Text(disk), many_rows(3000))
     assert threads() == []
     assert disk.kept.decode().count("\n") < 3000
+
+
+class Unwritable(KetscreenError):
+    """What the CLI's guarded stdout raises when it cannot be written."""
+
+
+class Refusing(io.BufferedIOBase):
+    """A standard output that cannot be written at all."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        raise Unwritable("standard output cannot be written")
+
+
+def test_an_output_that_cannot_be_written_is_not_said_to_end_with_a_stop_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The write fails in the output thread while scoring goes on: the batch stops with
+    that error, not with "the output ends with a record saying where it stopped" (it
+    could not be written either)."""
+    monkeypatch.setattr(readers, "BLOCK", 1 << 12)
+    with pytest.raises(KetscreenError) as raised:
+        score_to(Text(Refusing()), many_rows(3000))  # type: ignore[arg-type]
+    assert isinstance(raised.value, Unwritable)
+    assert "record saying where it stopped" not in str(raised.value)
+    assert threads() == []

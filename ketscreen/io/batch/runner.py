@@ -345,7 +345,7 @@ class _Writes:
     disk's write-back, for an output of gigabytes) overlaps with scoring the next block.
 
     At most one block waits while another is written. A write that fails is raised by
-    the next `write`, or by `finish`; `abort` drops what waits. The thread starts with
+    every later `write`, and by `finish`; `abort` drops what waits. The thread starts with
     the first write, and `finish` (or `abort`) ends it, before the stream is closed.
 
     Into a regular file, what is written is also synced every SYNC_BYTES: the disk then
@@ -395,10 +395,11 @@ class _Writes:
             self.unsynced = 0
 
     def _raise(self) -> None:
+        """Raise the write that failed, at every write after it too (as the stream
+        itself would fail again): nothing is written after a failed write."""
         if self.failed is not None:
-            failed, self.failed = self.failed, None
-            self.dropping = True  # nothing after a failed write
-            raise failed
+            self.dropping = True
+            raise self.failed
 
     def finish(self) -> None:
         """Wait until everything is written; raise a write that failed."""
