@@ -67,6 +67,10 @@ _LINE_END = re.compile(r"\}[ \t\r]*,[ \t\r]*\n")
 """The end of a record of a JSON array, one record a line, that another record follows."""
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 ENTRIES_PER_JOB = 200
+ENTRY_BLOCK = 1 << 18
+"""Characters of a Bundle's entries read by orjson in one go: the entries of a block are
+alive together, and a block much larger than the processor's cache reads two to three
+times slower an entry (measured: 26 us an entry alone, 33 in 256 KB, 86 in 12 MB)."""
 """Entries of a Bundle read one at a time (the exact road) that make one job."""
 
 Warn = Callable[[str], None]
@@ -612,8 +616,9 @@ def _entry_block(text: _TextStream) -> tuple[list[object], int] | None:
     buffer, pos = text.buffer, text.pos
     if not buffer.startswith("{", pos):
         return None
-    window = max(pos, len(buffer) - (1 << 16))
-    ends = list(_ENTRY_END.finditer(buffer, window))
+    limit = min(len(buffer), pos + ENTRY_BLOCK)
+    window = max(pos, limit - (1 << 16))
+    ends = list(_ENTRY_END.finditer(buffer, window, limit))
     if not ends and window > pos:
         ends = list(_ENTRY_END.finditer(buffer, pos))
     if not ends:

@@ -36,7 +36,7 @@ from ketscreen.errors import KetscreenError
 from ketscreen.interrupts import SIGNALS, blocked_while_forking
 from ketscreen.io.atomic import atomic_write, check_writable_target
 from ketscreen.io.batch.formats import Engine, InputError, OutputFormat, UsageProblem
-from ketscreen.io.batch.jobs import CsvJob, Job, JobResult, Processor
+from ketscreen.io.batch.jobs import BatchCollector, CsvJob, Job, JobResult, Processor
 from ketscreen.io.batch.readers import Source, read_jobs
 from ketscreen.io.batch.versions import VersionSet
 from ketscreen.io.batch.writers import Writer, writer_for
@@ -274,9 +274,11 @@ def run_batch(
             hint=hint,
             started=begin,
         )
+    collector = BatchCollector()
     try:
         try:
             for result in results:
+                collector.tick(result.records)
                 summary.add(result)
                 if options.strict and result.invalid:
                     raise StrictStop(
@@ -317,6 +319,8 @@ def run_batch(
         if bad_sink is not None:
             bad_sink.abort()
         raise
+    finally:
+        collector.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
