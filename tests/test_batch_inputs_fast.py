@@ -545,3 +545,34 @@ def test_a_number_where_a_session_holds_text_is_refused_alike_in_a_batch(number:
             parse_document(text, kept=kept)
         reasons.append(str(caught.value))
     assert reasons[0] == reasons[1] == "id: wrong type (number)"
+
+
+@pytest.mark.parametrize(
+    ("at", "good"),
+    [
+        ("2024-02-29T23:59:59.123456Z", True),
+        ("2026-11-21T00:00:00Z", True),
+        ("2026-11-21T24:00:00Z", False),
+        ("2026-11-21T10:60:00Z", False),
+        ("2026-11-21T10:00:60Z", False),
+        ("2026-02-29T10:00:00Z", False),
+        ("2026-13-01T10:00:00Z", False),
+        ("0000-01-01T00:00:00Z", False),
+        ("2026-11-21 10:00:00Z", False),
+        ("2026-11-21T10:00:00", False),
+    ],
+)
+def test_a_session_time_is_a_real_utc_time(at: str, good: bool) -> None:
+    """Dates found on the calendar are remembered; each time is still checked whole, so
+    a bad hour on a date seen before is refused."""
+    from ketscreen.io.sessions import FormatProblem, Session, parse_document
+
+    session = Session.start("20261121-120000-abcde", Q, "C-1", at="2026-11-21T12:00:00Z")
+    doc = json.loads(session.to_json())
+    parse_document(json.dumps(doc))  # remembers 2026-11-21
+    doc["events"][0]["at"] = at
+    if good:
+        assert parse_document(json.dumps(doc))["events"][0]["at"] == at
+    else:
+        with pytest.raises(FormatProblem, match=r"events\[0\]\.at: not a UTC time"):
+            parse_document(json.dumps(doc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,36 @@ def test_a_folder_of_sessions_is_one_record_per_file_in_name_order(tmp_path: Pat
     assert got[3]["error"].startswith("not a usable session: ")
     assert got[4]["error"] == "not a usable session: the file is not UTF-8 text"
     assert (summary.records, summary.invalid) == (5, 3)
+
+
+def test_sessions_with_any_answers_score_as_the_library_scores_them(tmp_path: Path) -> None:
+    """Sessions of the default version are read by the same quick road as flat JSON
+    records; each row must still be what `score()` gives for the session's answers,
+    whatever was answered, skipped or declined, and whoever the client is."""
+    rng = random.Random(15)
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    clients = ["C-1", "O'Brien, J", 'say "hi"', " padded ", "Zoë"]
+    expected = {}
+    for n in range(60):
+        answers: dict[str, object] = {}
+        for item in Q.items.values():
+            if rng.random() < 0.15:
+                continue  # not reached, or skipped
+            codes = list(item.codes)
+            if item.type.value == "multi":
+                answers[item.id] = rng.sample(codes, rng.randint(1, 2))
+            else:
+                answers[item.id] = rng.choice(codes)
+        client = clients[n % len(clients)]
+        name = f"s{n:03d}.json"
+        (folder / name).write_text(session_text(client, answers))
+        expected[name] = library_record(
+            Q, normalize_answers(Q, answers), client.strip(), f"{folder / name}:1", "item"
+        )
+    (folder / ".json").write_text(session_text("hidden", {"use_12m": "no"}))  # no suffix
+    got = records(score_paths([folder])[0])
+    assert got == [expected[name] for name in sorted(expected)]
 
 
 def test_one_session_file_and_a_changed_questionnaire(tmp_path: Path) -> None:

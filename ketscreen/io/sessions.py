@@ -54,7 +54,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -452,7 +452,12 @@ class Session:
 SESSION_ID = re.compile(r"\d{8}-\d{6}-[2-9a-hjkmnp-tv-z]{5}", re.ASCII)
 """A session id: UTC start time to the second, then 5 characters without look-alikes."""
 
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII)
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z", re.ASCII
+)
+"""A UTC time as sessions store it; the date is checked against the calendar too."""
+_REAL_DATES: set[str] = set()
+"""Dates (YYYY-MM-DD) found on the calendar: a session's many times share a few."""
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 TOP_LEVEL_KEYS = frozenset(
@@ -497,6 +502,7 @@ _STATUS_AFTER = {
     EventKind.AMENDED: Status.AMENDED,
 }
 """The status each event leaves a session in (answers and changes leave it as it was)."""
+_STATUS_AFTER_VALUE = {kind.value: status for kind, status in _STATUS_AFTER.items()}
 
 
 class FormatProblem(Exception):
@@ -553,7 +559,8 @@ def parse_document(text: str, *, kept: bool = True) -> dict[str, Any]:
         )
     answers = _expect(doc, "answers", dict)
     for item, value in answers.items():
-        _answer_shape(value, f"answers.{_key(item)}", allow_none=False)
+        if type(value) is not str:  # a code: the common case, checked without a message
+            _answer_shape(value, f"answers.{_key(item)}", allow_none=False)
     notes = _expect(doc, "item_notes", dict)
     for item, entries in notes.items():
         _notes(entries, f"item_notes.{_key(item)}")
@@ -572,7 +579,7 @@ def parse_document(text: str, *, kept: bool = True) -> dict[str, Any]:
         raise FormatProblem("events: the first event is not 'started'")
     implied = Status.IN_PROGRESS
     for event in events:
-        implied = _STATUS_AFTER.get(EventKind(event["event"]), implied)
+        implied = _STATUS_AFTER_VALUE.get(event["event"], implied)
     if implied.value != status:
         raise FormatProblem(
             f"status: the file says {status}, but its events leave it {implied.value}"
@@ -612,16 +619,23 @@ def _text(data: Mapping[str, Any], key: str, limit: int, where: str | None = Non
 
 def _timestamp(data: Mapping[str, Any], where: str) -> None:
     value = _expect(data, "at", str, f"{where}.at")
-    valid = _TIMESTAMP.fullmatch(value) is not None
-    if valid:
-        try:
-            datetime.fromisoformat(value[:19])
-        except ValueError:
-            valid = False
-    if not valid:
+    if _TIMESTAMP.fullmatch(value) is None or not _real_date(value[:10]):
         raise FormatProblem(
             f"{where}.at: not a UTC time such as 2026-11-21T15:40:12Z (the file is damaged)"
         )
+
+
+def _real_date(text: str) -> bool:
+    """Whether YYYY-MM-DD is a day of the calendar (remembered when it is)."""
+    if text in _REAL_DATES:
+        return True
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    if len(_REAL_DATES) < 4096:
+        _REAL_DATES.add(text)
+    return True
 
 
 def _notes(entries: Any, where: str) -> None:

@@ -1152,13 +1152,15 @@ class Processor:
             except SessionError as exc:
                 extra[position] = invalid_row(client, f"{name}:1", f"{who(client)}: {exc}")
                 continue
-            records.append(
-                (
-                    name,
-                    1,
-                    {RESPONDENT: client, VERSION_KEY: q.version, "answers": doc["answers"]},
+            answers = doc["answers"]
+            if q is self.questionnaire and all(map(q.items.__contains__, answers)):
+                # The same record without its `answers` object (every key an item of the
+                # default version): the quick road reads it, with the same cells.
+                records.append((name, 1, {RESPONDENT: client, **answers}))
+            else:
+                records.append(
+                    (name, 1, {RESPONDENT: client, VERSION_KEY: q.version, "answers": answers})
                 )
-            )
         rows = self.record_rows(records, unknown)
         if not extra:
             return rows

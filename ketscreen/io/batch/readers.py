@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ class Source:
         if self.path is None:
             return None
         if self.path.is_dir():
-            return sum(p.stat().st_size for p in _session_files(self.path))
+            return sum(entry.stat().st_size for entry in _session_files(self.path))
         return self.path.stat().st_size
 
 
@@ -704,19 +705,33 @@ def _cut_short(data: bytes) -> int:
     return 0
 
 
-def _session_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix == SESSION_SUFFIX and p.is_file())
+def _session_files(folder: Path) -> list[os.DirEntry[str]]:
+    """The folder's `*.json` files, sorted by name (a directory entry each, which knows
+    whether it is a file without another system call)."""
+    with os.scandir(folder) as found:
+        files = [e for e in found if e.name.endswith(SESSION_SUFFIX) and _is_session_file(e)]
+    return sorted(files, key=_entry_name)
+
+
+def _is_session_file(entry: os.DirEntry[str]) -> bool:
+    return entry.name != SESSION_SUFFIX and entry.is_file()  # ".json" has no suffix
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _session_folder(source: Source, folder: Path, advance: Advance) -> Iterator[SessionsJob]:
     """Every `*.json` file in the folder, sorted by name; one record each."""
     batch: list[tuple[str, str, bool]] = []
-    for path in _session_files(folder):
-        name = str(Path(source.name) / path.name)
+    prefix = str(Path(source.name) / "x")[:-1]  # as `Path(source.name) / name` shows it
+    for entry in _session_files(folder):
+        name = prefix + entry.name
         try:
-            if path.stat().st_size > MAX_RECORD:
-                raise OSError(0, f"larger than {MAX_RECORD >> 20} MB")
-            data = path.read_bytes()
+            with open(entry.path, "rb") as file:
+                if os.fstat(file.fileno()).st_size > MAX_RECORD:
+                    raise OSError(0, f"larger than {MAX_RECORD >> 20} MB")
+                data = file.read()
         except OSError as exc:
             batch.append((name, f"cannot be read ({exc.strerror})", False))
             continue
