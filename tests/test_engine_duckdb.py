@@ -387,3 +387,34 @@ def test_a_damaged_parquet_page_is_one_message(tmp_path: Path) -> None:
     code, stderr = same(tmp_path, [data])
     assert code == ExitCode.ERROR
     assert "damaged.parquet: cannot be read as Parquet" in stderr
+
+
+def test_an_error_duckdb_meets_midway_is_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB running out of memory while it streams results reaches us through Arrow as
+    an OSError; it ends the input with one message naming it, not as a crash."""
+    from ketscreen.io.batch import duckdb_engine
+
+    real = duckdb_engine._batches
+
+    def running_out(reader: object) -> object:
+        def batches() -> object:
+            batches = iter(reader)  # type: ignore[call-overload]
+            yield next(batches)
+            raise OSError("Out of Memory Error: could not allocate block of size 32.0 MiB")
+
+        return real(batches())  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb_engine, "FETCH_ROWS", 7)
+    monkeypatch.setattr(duckdb_engine, "_batches", running_out)
+    data = tmp_path / "records.csv"
+    data.write_bytes(awkward(rows_of("ketamine")))
+    code, stdout, stderr = invoke(str(data), "--engine", "duckdb", "-o", str(tmp_path / "o.csv"))
+    assert code == ExitCode.ERROR
+    assert "Traceback" not in stderr and "bug" not in stderr
+    assert (
+        "records.csv: DuckDB stopped reading it (Out of Memory Error: could not allocate block "
+        "of size 32.0 MiB); score it without --engine duckdb" in stderr
+    )
+    assert not (tmp_path / "o.csv").exists()

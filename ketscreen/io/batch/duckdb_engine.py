@@ -29,7 +29,7 @@ import codecs
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -567,12 +567,29 @@ def _fetch(connection: Any, sql: str, *, arrow: bool) -> Iterator[tuple[dict[str
         while rows := result.fetchmany(FETCH_ROWS):
             yield dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)), None
         return
-    for batch in connection.sql(sql).to_arrow_reader(FETCH_ROWS):
+    for batch in _batches(connection.sql(sql).to_arrow_reader(FETCH_ROWS)):
         if not batch.num_rows:
             continue
         py = batch.column("py").to_pylist()
         lines = batch.column("line").to_pylist() if any(py) else []
         yield {"py": py, "line": lines}, batch
+
+
+def _batches(reader: Iterable[Any]) -> Iterator[Any]:
+    """The reader's batches. An error DuckDB meets while it streams them (out of memory,
+    say) comes through Arrow as an OSError: it is raised as the DuckDB error it is, so
+    that it ends the input with one message, not as a crash."""
+    import duckdb
+
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except OSError as exc:
+            raise duckdb.Error(str(exc)) from None
+        yield batch
 
 
 def _fast(
