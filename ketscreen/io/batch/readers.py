@@ -98,7 +98,7 @@ class Source:
         if self.path is None:
             return None
         if self.path.is_dir():
-            return sum(entry.stat().st_size for entry in _session_files(self.path))
+            return _session_bytes(self.path)
         return self.path.stat().st_size
 
 
@@ -705,30 +705,32 @@ def _cut_short(data: bytes) -> int:
     return 0
 
 
-def _session_files(folder: Path) -> list[os.DirEntry[str]]:
-    """The folder's `*.json` files, sorted by name (a directory entry each, which knows
-    whether it is a file without another system call)."""
+def _session_files(folder: Path) -> list[str]:
+    """The names of the folder's `*.json` files, sorted (names only: a folder may hold a
+    million; a directory entry knows whether it is a file without another system call)."""
     with os.scandir(folder) as found:
-        files = [e for e in found if e.name.endswith(SESSION_SUFFIX) and _is_session_file(e)]
-    return sorted(files, key=_entry_name)
+        return sorted(e.name for e in found if e.name.endswith(SESSION_SUFFIX) and _is_file(e))
 
 
-def _is_session_file(entry: os.DirEntry[str]) -> bool:
+def _session_bytes(folder: Path) -> int:
+    with os.scandir(folder) as found:
+        return sum(
+            e.stat().st_size for e in found if e.name.endswith(SESSION_SUFFIX) and _is_file(e)
+        )
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
     return entry.name != SESSION_SUFFIX and entry.is_file()  # ".json" has no suffix
-
-
-def _entry_name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 def _session_folder(source: Source, folder: Path, advance: Advance) -> Iterator[SessionsJob]:
     """Every `*.json` file in the folder, sorted by name; one record each."""
     batch: list[tuple[str, str, bool]] = []
     prefix = str(Path(source.name) / "x")[:-1]  # as `Path(source.name) / name` shows it
-    for entry in _session_files(folder):
-        name = prefix + entry.name
+    for file_name in _session_files(folder):
+        name = prefix + file_name
         try:
-            with open(entry.path, "rb") as file:
+            with open(folder / file_name, "rb") as file:
                 if os.fstat(file.fileno()).st_size > MAX_RECORD:
                     raise OSError(0, f"larger than {MAX_RECORD >> 20} MB")
                 data = file.read()
