@@ -368,13 +368,15 @@ def _whole_document_rows(text: str) -> str:
 
 @pytest.mark.parametrize("block", [1 << 10, 1 << 15, 1 << 20])
 @pytest.mark.parametrize("pretty", [False, True])
+@pytest.mark.parametrize("entry_block", [1 << 10, 1 << 18])  # smaller than an entry, or not
 def test_a_bundle_bigger_than_the_caps_streams_and_scores_as_a_whole_document(
-    monkeypatch: pytest.MonkeyPatch, block: int, pretty: bool
+    monkeypatch: pytest.MonkeyPatch, block: int, pretty: bool, entry_block: int
 ) -> None:
     resources = _responses(40)
     text = _bundle_text(resources, pretty=pretty)
     expected = _whole_document_rows(text)
     monkeypatch.setattr(readers, "BLOCK", block)
+    monkeypatch.setattr(readers, "ENTRY_BLOCK", entry_block)
     monkeypatch.setattr(readers, "MAX_RECORD", 1 << 16)
     assert len(text) > 4 * readers.MAX_RECORD  # refused whole ("larger than ...") before
     out, summary = run_text(Q, text, InputFormat.FHIR)
