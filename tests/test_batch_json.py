@@ -257,3 +257,28 @@ def test_standard_input_is_recognised_by_its_first_character() -> None:
         ("use_12m\nno\n", "csv"),
     ):
         assert records(run_text(Q, text, None)[0])[0]["band"] == "no_recent_use", fmt
+
+
+def test_a_session_file_is_read_to_its_end_whatever_its_size_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size the system gives when the file is opened only sizes the first read: a
+    file that grew meanwhile is read whole, and one that grew past the limit is refused;
+    an empty file is read as empty (and is then not a usable session)."""
+    import os
+
+    (tmp_path / "a.json").write_text(session_text("C-1", {"use_12m": "no", "self_harm": "no"}))
+    (tmp_path / "b.json").write_text("")
+    real = os.fstat
+
+    class Small:
+        def __init__(self, fd: int) -> None:
+            self.st_size = min(real(fd).st_size, 3)
+
+    monkeypatch.setattr(readers.os, "fstat", Small)
+    got = records(score_paths([tmp_path])[0])
+    assert (got[0]["respondent_id"], got[0]["band"]) == ("C-1", "no_recent_use")
+    assert got[1]["error"] == "not a usable session: the file is empty (truncated)"
+    monkeypatch.setattr(readers, "MAX_RECORD", 100)
+    got = records(score_paths([tmp_path])[0])
+    assert got[0]["error"] == "not a usable session: cannot be read (larger than 0 MB)"

@@ -503,6 +503,7 @@ _STATUS_AFTER = {
 }
 """The status each event leaves a session in (answers and changes leave it as it was)."""
 _STATUS_AFTER_VALUE = {kind.value: status for kind, status in _STATUS_AFTER.items()}
+_STATUSES = frozenset(status.value for status in Status)
 
 
 class FormatProblem(Exception):
@@ -553,7 +554,7 @@ def parse_document(text: str, *, kept: bool = True) -> dict[str, Any]:
     if not _SHA256.fullmatch(q["sha256"]):
         raise FormatProblem("questionnaire.sha256: not a SHA-256 (64 hexadecimal digits)")
     status = _expect(doc, "status", str)
-    if status not in {s.value for s in Status}:
+    if status not in _STATUSES:
         raise FormatProblem(
             f"status {quote_value(str(status))} is not one of {', '.join(s.value for s in Status)}"
         )

