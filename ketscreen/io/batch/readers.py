@@ -586,7 +586,7 @@ def _bundle_entries(text: _TextStream, decoder: RecordDecoder) -> Iterator[FhirE
             values.clear()
 
     for _ in text.elements():
-        text.ahead(2 * ENTRY_BLOCK)  # not BLOCK: less text is copied when the window moves
+        text.ahead(min(BLOCK, 2 * ENTRY_BLOCK))  # less is copied as the window moves
         block = _entry_block(text)
         if block is not None:
             yield from flush()
